@@ -1,0 +1,12 @@
+/* api.h - the REST surface: the route table the HTTP server serves. */
+#ifndef CTXD_API_API_H
+#define CTXD_API_API_H
+
+#include "http/http.h"
+#include "tools/dispatch.h"
+
+const route *api_routes(size_t *n);
+/* a dispatch result as MCP's CallToolResult (also the REST `result`) */
+json_t *api_call_result(const dispatch_res *res);
+
+#endif

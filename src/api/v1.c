@@ -1,0 +1,233 @@
+/* v1.c - the /health and /v1 REST routes (DESIGN §4), thin adapters over the tool table and
+ * tool_dispatch(). The route table at the bottom is the whole REST surface. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/clock.h"
+#include "core/jsonx.h"
+#include "core/strutil.h"
+#include "core/utf8.h"
+#include "tools/dispatch.h"
+#include "tools/registry.h"
+
+static const char *const read_modes[] = {"auto", "full", "raw", "reference", "anchored",
+                                         "anchored:N-M", "lines:N-M", "lines:N", "lines:a,b-c"};
+
+static void health(http_req *r)
+{
+    char up[16];
+    int64_t s = http_uptime_seconds();
+    clock_short_duration(s, up);
+    http_json(r, 200, json_pack("{s:s, s:s, s:s, s:I}", "status", "ok", "version", CTXD_VERSION,
+                                "uptime", up, "uptimeSeconds", (json_int_t)s));
+}
+
+static json_t *visible_tools(const principal *who)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < registry_count(); i++) {
+        const tool_def *d = registry_at(i);
+        if (registry_visible(d, who->scopes)) {
+            json_array_append_new(arr, registry_describe(d));
+        }
+    }
+    return arr;
+}
+
+static json_t *scopes_json(scope_set s)
+{
+    buf b;
+    buf_init(&b, 1024);
+    scope_format(&b, s, ",");
+    json_t *arr = json_array();
+    const char *p = b.ptr ? b.ptr : "";
+    while (*p) {
+        const char *c = strchr(p, ',');
+        size_t n = c ? (size_t)(c - p) : strlen(p);
+        json_array_append_new(arr, json_stringn(p, n));
+        p += n + (c ? 1 : 0);
+    }
+    buf_release(&b);
+    return arr;
+}
+
+static void manifest(http_req *r)
+{
+    r->audit.allowed = true;
+    json_t *ws = json_array();
+    for (size_t i = 0; i < r->cfg->n_workspaces; i++) {
+        const cfg_workspace *w = &r->cfg->workspaces[i];
+        if (strcmp(w->tenant, r->who.tenant_id) == 0) {
+            json_array_append_new(ws, json_pack("{s:s, s:s}", "id", w->id, "label", w->label));
+        }
+    }
+    json_t *modes = json_array();
+    for (size_t i = 0; i < sizeof read_modes / sizeof read_modes[0]; i++) {
+        json_array_append_new(modes, json_string(read_modes[i]));
+    }
+    json_t *body = json_pack("{s:{s:s, s:s}, s:i, s:o, s:o, s:o, s:o}", "server", "name", "ctxd",
+                             "version", CTXD_VERSION, "contractVersion", 1, "readModes", modes,
+                             "workspaces", ws, "scopes", scopes_json(r->who.scopes), "tools",
+                             visible_tools(&r->who));
+    json_object_set_new(body, "defaultWorkspaceId",
+                        r->cfg->default_workspace_id ? json_string(r->cfg->default_workspace_id)
+                                                     : json_null());
+    json_object_set_new(body, "tokenId", json_string(r->who.token_id));
+    http_json(r, 200, body);
+}
+
+static bool query_int(http_req *r, const char *name, int64_t def, int64_t min, int64_t max,
+                      int64_t *out)
+{
+    const char *v = http_query(r, name);
+    if (!v) {
+        *out = def;
+        return true;
+    }
+    if (!parse_i64(v, strlen(v), min, max, out)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s must be an integer between %lld and %lld", name,
+                 (long long)min, (long long)max);
+        http_error(r, ERR_INVALID_REQUEST, msg, NULL);
+        return false;
+    }
+    return true;
+}
+
+static void tools_list(http_req *r)
+{
+    int64_t offset, limit;
+    if (!query_int(r, "offset", 0, 0, 1000000, &offset) ||
+        !query_int(r, "limit", 50, 1, 200, &limit)) {
+        return;
+    }
+    r->audit.allowed = true;
+    json_t *all = visible_tools(&r->who);
+    json_t *page = json_array();
+    size_t total = json_array_size(all);
+    for (size_t i = (size_t)offset; i < total && i < (size_t)(offset + limit); i++) {
+        json_array_append(page, json_array_get(all, i));
+    }
+    json_decref(all);
+    http_json(r, 200, json_pack("{s:o, s:I, s:I, s:I}", "tools", page, "total", (json_int_t)total,
+                                "offset", (json_int_t)offset, "limit", (json_int_t)limit));
+}
+
+static void capabilities(http_req *r)
+{
+    r->audit.allowed = true;
+    http_json(r, 200,
+              json_pack("{s:i, s:{s:s, s:s}, s:s, s:[s], s:{s:b, s:b, s:b, s:b}, s:{s:i}, s:{s:s}}",
+                        "contract_version", 1, "server", "name", "ctxd", "version", CTXD_VERSION,
+                        "plane", "team", "transports", "rest", "features", "tools", 1, "audit", 1,
+                        "rateLimits", 1, "workspaces", 1, "contracts",
+                        "leanctx.contract.http_mcp.contract_version", 1, "contract_status",
+                        "http-mcp", "stable"));
+}
+
+/* the CallToolResult of MCP, shared shape for REST */
+json_t *api_call_result(const dispatch_res *res)
+{
+    buf text;
+    buf_init(&text, 0);
+    utf8_append_repaired(&text, res->out.text.ptr ? res->out.text.ptr : "", res->out.text.len);
+    json_t *content = json_pack("[{s:s, s:s%}]", "type", "text", "text", text.ptr ? text.ptr : "",
+                                text.len);
+    buf_release(&text);
+    json_t *result = json_pack("{s:o, s:b}", "content", content ? content : json_array(), "isError",
+                               res->out.is_error);
+    if (res->out.structured) {
+        json_object_set(result, "structuredContent", res->out.structured);
+    }
+    return result;
+}
+
+static void tools_call(http_req *r)
+{
+    json_t *body = r->json;
+    if (!json_is_object(body)) {
+        http_error(r, ERR_INVALID_REQUEST, "the body must be a JSON object {name, arguments?}", NULL);
+        return;
+    }
+    const char *name = jsonx_str(body, "name");
+    if (!name) {
+        http_error(r, ERR_INVALID_REQUEST, "name is required and must be a string", NULL);
+        return;
+    }
+    json_t *args = json_object_get(body, "arguments");
+    if (args && json_is_null(args)) {
+        args = NULL;
+    }
+    json_t *wsb = json_object_get(body, "workspaceId");
+    json_t *chb = json_object_get(body, "channelId");
+    if ((wsb && !json_is_null(wsb) && !json_is_string(wsb)) ||
+        (chb && !json_is_null(chb) && !json_is_string(chb))) {
+        http_error(r, ERR_INVALID_REQUEST, "workspaceId and channelId must be strings", NULL);
+        return;
+    }
+    const char *wh = http_header(r, "x-leanctx-workspace");
+    if (!wh) {
+        wh = http_header(r, "X-Workspace");
+    }
+    dispatch_req req = {
+        .cfg = r->cfg,
+        .who = &r->who,
+        .name = name,
+        .args = args,
+        .workspace_body = json_is_string(wsb) ? json_string_value(wsb) : NULL,
+        .workspace_header = wh,
+        .channel_body = json_is_string(chb) ? json_string_value(chb) : NULL,
+        .cancel = &r->cancel,
+        .a = &r->a,
+    };
+    dispatch_res res;
+    dispatch_res_init(&res);
+    tool_dispatch(&req, &res);
+    r->audit.tool = arena_strdup(&r->a, name);
+    r->audit.workspace_id = res.workspace_id;
+    r->audit.allowed = res.allowed;
+    r->audit.has_args = res.has_args;
+    memcpy(r->audit.args_md5, res.args_md5, sizeof res.args_md5);
+    memcpy(r->audit.args_hmac, res.args_hmac, sizeof res.args_hmac);
+    if (res.has_rate) {
+        http_rate_headers(r, res.rate_policy, &res.rate, res.code == ERR_RATE_LIMITED ||
+                                                            res.code == ERR_CONCURRENCY_LIMITED);
+    }
+    if (res.code == ERR_OK) {
+        http_json(r, 200, json_pack("{s:o}", "result", api_call_result(&res)));
+    } else {
+        json_t *extra = NULL;
+        if (res.code == ERR_SCOPE_DENIED) {
+            buf s;
+            buf_init(&s, 512);
+            scope_format(&s, res.needed, " ");
+            char h[600];
+            snprintf(h, sizeof h, "Bearer error=\"insufficient_scope\", scope=\"%s\"", s.ptr ? s.ptr : "");
+            http_header_add(r, "WWW-Authenticate", h);
+            extra = json_pack("{s:o}", "requiredScopes", scopes_json(res.needed));
+            buf_release(&s);
+        } else if (res.code == ERR_RATE_LIMITED || res.code == ERR_CONCURRENCY_LIMITED) {
+            extra = json_pack("{s:s, s:I}", "policy", res.rate_policy, "retryAfterMs",
+                              (json_int_t)(res.code == ERR_RATE_LIMITED ? res.rate.retry_after * 1000 : 1000));
+        }
+        http_error(r, res.code, res.message, extra);
+        r->audit.allowed = res.allowed;
+    }
+    dispatch_res_release(&res);
+}
+
+static const route v1_routes[] = {
+    {"/health", "GET", 0, health},
+    {"/healthz", "GET", 0, health},
+    {"/v1/manifest", "GET", ROUTE_AUTH | ROUTE_AUDITED, manifest},
+    {"/v1/tools", "GET", ROUTE_AUTH | ROUTE_AUDITED, tools_list},
+    {"/v1/tools/call", "POST", ROUTE_AUTH | ROUTE_AUDITED | ROUTE_BODY, tools_call},
+    {"/v1/capabilities", "GET", ROUTE_AUTH | ROUTE_AUDITED, capabilities},
+};
+
+const route *api_routes(size_t *n)
+{
+    *n = sizeof v1_routes / sizeof v1_routes[0];
+    return v1_routes;
+}

@@ -1,0 +1,344 @@
+/* serve.c - `ctxd serve`: start, reload on SIGHUP and on team.json changes, drain on SIGTERM.
+ *
+ * Signals are blocked in every thread (the mask is set before any thread starts) and read
+ * from a signalfd by the main thread, which also watches the config's directory with inotify
+ * (the token commands replace the file by rename, so the directory is what must be watched).
+ * A reload builds a whole new snapshot; if it has any problem, nothing changes and every
+ * problem is logged. Requests in flight keep the snapshot they started with. */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "audit/audit.h"
+#include "cli/cli.h"
+#include "config/config.h"
+#include "config/rewrite.h"
+#include "core/alloc.h"
+#include "core/log.h"
+#include "http/http.h"
+#include "tools/dispatch.h"
+#include "tools/registry.h"
+#include "ws/path.h"
+
+int cli_token_create(const char *config_path, const char *id, const char *scopes_arg,
+                     const char *role, const char *tenant, bool create_file);
+
+static char *bind_host; /* --bind overrides, applied to every loaded snapshot */
+static int bind_port = -1;
+
+static config *load(const char *path, config_problems *p)
+{
+    config *c = config_load(path, true, p);
+    if (c && bind_host) {
+        xfree(c->host);
+        c->host = xstrdup(bind_host);
+    }
+    if (c && bind_port >= 0) {
+        c->port = bind_port;
+    }
+    return c;
+}
+
+static bool parse_bind(const char *b)
+{
+    const char *colon = strrchr(b, ':');
+    if (!colon) {
+        return false;
+    }
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535 || colon == b) {
+        return false;
+    }
+    size_t hl = (size_t)(colon - b);
+    if (b[0] == '[' && hl >= 2 && b[hl - 1] == ']') {
+        bind_host = xstrndup(b + 1, hl - 2);
+    } else {
+        bind_host = xstrndup(b, hl);
+    }
+    bind_port = (int)port;
+    return true;
+}
+
+static int mkdirs(const char *path, mode_t mode)
+{
+    char *p = xstrdup(path);
+    for (char *s = p + 1; *s; s++) {
+        if (*s == '/') {
+            *s = '\0';
+            if (mkdir(p, mode) != 0 && errno != EEXIST) {
+                xfree(p);
+                return -1;
+            }
+            *s = '/';
+        }
+    }
+    int rc = mkdir(p, mode) != 0 && errno != EEXIST ? -1 : 0;
+    xfree(p);
+    return rc;
+}
+
+static void protect(const char *path)
+{
+    char *real = path ? realpath(path, NULL) : NULL;
+    if (real) {
+        path_protect(real);
+        free(real);
+    } else if (path) {
+        path_protect(path);
+    }
+}
+
+static void apply_runtime(const config *c)
+{
+    path_set_extra_denied(c->secret_deny_list, c->n_secret_deny);
+    protect(c->path);
+    protect(c->data_dir);
+    protect(c->audit_log_path);
+    protect(c->audit_hmac_key_file);
+    audit_set_sync_ms(c->audit_sync_ms);
+}
+
+static void reload(const char *path, const char *why)
+{
+    config_problems p;
+    config_problems_init(&p);
+    config *n = load(path, &p);
+    if (!n) {
+        log_error("reload (%s) failed; the running config stays. %d problem%s:", why, p.count,
+                  p.count == 1 ? "" : "s");
+        const char *line = p.text.ptr ? p.text.ptr : "";
+        while (*line) {
+            const char *nl = strchr(line, '\n');
+            int len = nl ? (int)(nl - line) : (int)strlen(line);
+            log_error("  %.*s", len, line);
+            line += len + (nl ? 1 : 0);
+        }
+        config_problems_release(&p);
+        return;
+    }
+    config_problems_release(&p);
+    config *old = config_current();
+    if (strcmp(old->host, n->host) != 0 || old->port != n->port) {
+        log_warn("reload: host/port changed; that takes effect at the next start");
+    }
+    if (strcmp(old->data_dir, n->data_dir) != 0) {
+        log_warn("reload: dataDir changed; that takes effect at the next start");
+    }
+    if (strcmp(old->audit_log_path, n->audit_log_path) != 0) {
+        char err_why[300];
+        if (audit_open(n->audit_log_path, n->audit_hmac_key_file, n->audit_sync_ms, err_why,
+                       sizeof err_why) != ERR_OK) {
+            log_error("reload: %s; keeping the running config", err_why);
+            config_unref(old);
+            config_unref(n);
+            return;
+        }
+    }
+    config_unref(old);
+    apply_runtime(n);
+    log_info("config reloaded (%s): %zu workspaces, %zu active tokens", why, n->n_workspaces,
+             config_active_tokens(n));
+    config_set_current(n);
+}
+
+/* zero-config: DIR/team.json with one workspace and a new admin token (printed once) */
+static int zero_config(const char *dir, const char *root, char *cfg_path, size_t cap)
+{
+    if (mkdirs(dir, 0700) != 0) {
+        fprintf(stderr, "ctxd: cannot create data dir '%s': %s\n", dir, strerror(errno));
+        return 1;
+    }
+    snprintf(cfg_path, cap, "%s/team.json", dir);
+    struct stat sb;
+    if (stat(cfg_path, &sb) == 0) {
+        return 0; /* loaded as it is: a restart mints no second token */
+    }
+    char *root_real = realpath(root ? root : ".", NULL);
+    if (!root_real) {
+        fprintf(stderr, "ctxd: cannot use root '%s': %s\n", root ? root : ".", strerror(errno));
+        return 1;
+    }
+    const char *base = strrchr(root_real, '/');
+    base = base && base[1] ? base + 1 : "workspace";
+    json_t *doc = json_pack("{s:s, s:i, s:s, s:s, s:[{s:s, s:s, s:s}], s:[]}", "host",
+                            bind_host ? bind_host : "127.0.0.1", "port",
+                            bind_port >= 0 ? bind_port : 9877, "defaultWorkspaceId", "main", "dataDir",
+                            ".", "workspaces", "id", "main", "label", base, "root", root_real, "tokens");
+    free(root_real);
+    char why[512];
+    err rc = config_write_atomic(cfg_path, doc, why, sizeof why);
+    json_decref(doc);
+    if (rc != ERR_OK) {
+        fprintf(stderr, "ctxd: %s\n", why);
+        return 1;
+    }
+    fprintf(stderr, "ctxd: wrote %s (workspace 'main'); admin token follows on stdout, shown once:\n",
+            cfg_path);
+    return cli_token_create(cfg_path, "admin", NULL, "admin", NULL, false);
+}
+
+int cli_serve(int argc, char **argv)
+{
+    static const char *const opts[] = {"--config", "--data-dir", "--bind", "--root", "--log-level", NULL};
+    static const char *const flags[] = {"--team", NULL};
+    if (!cli_check_opts(argc, argv, opts, flags)) {
+        return 2;
+    }
+    const char *cfg_arg = cli_opt(argc, argv, "--config");
+    const char *data_dir = cli_opt(argc, argv, "--data-dir");
+    const char *bind = cli_opt(argc, argv, "--bind");
+    const char *root = cli_opt(argc, argv, "--root");
+    const char *level = cli_opt(argc, argv, "--log-level");
+    if (level) {
+        log_set_level(strcmp(level, "debug") == 0  ? LOG_DEBUG
+                      : strcmp(level, "warn") == 0 ? LOG_WARN
+                      : strcmp(level, "error") == 0 ? LOG_ERROR
+                                                    : LOG_INFO);
+    }
+    if (bind && !parse_bind(bind)) {
+        fprintf(stderr, "ctxd: --bind wants HOST:PORT (e.g. 0.0.0.0:9877 or [::1]:9877)\n");
+        return 2;
+    }
+    char cfg_path[PATH_MAX];
+    if (cfg_arg) {
+        if (root) {
+            fprintf(stderr, "ctxd: --root goes with --data-dir (zero-config); the config names its workspaces\n");
+            return 2;
+        }
+        snprintf(cfg_path, sizeof cfg_path, "%s", cfg_arg);
+    } else if (data_dir) {
+        int rc = zero_config(data_dir, root, cfg_path, sizeof cfg_path);
+        if (rc != 0) {
+            return rc;
+        }
+    } else {
+        fprintf(stderr, "usage: ctxd serve --config FILE | --data-dir DIR [--bind HOST:PORT] [--root PATH]\n");
+        return 2;
+    }
+
+    config_problems p;
+    config_problems_init(&p);
+    config *c = load(cfg_path, &p);
+    if (!c) {
+        fprintf(stderr, "ctxd: refusing to start: %d problem%s in %s\n%s", p.count,
+                p.count == 1 ? "" : "s", cfg_path, p.text.ptr ? p.text.ptr : "");
+        config_problems_release(&p);
+        return 1;
+    }
+    config_problems_release(&p);
+    if (mkdirs(c->data_dir, 0700) != 0) {
+        fprintf(stderr, "ctxd: cannot create dataDir '%s': %s\n", c->data_dir, strerror(errno));
+        config_unref(c);
+        return 1;
+    }
+    char why[512];
+    if (audit_open(c->audit_log_path, c->audit_hmac_key_file, c->audit_sync_ms, why, sizeof why) != ERR_OK) {
+        fprintf(stderr, "ctxd: %s\n", why);
+        config_unref(c);
+        return 1;
+    }
+    apply_runtime(c);
+    if (!registry_init()) {
+        config_unref(c);
+        return 1;
+    }
+    dispatch_setup();
+
+    /* block the signals we handle before any thread exists, so only signalfd sees them */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+
+    config_set_current(config_ref(c));
+    size_t n_routes;
+    const route *routes = api_routes(&n_routes);
+    if (http_start(routes, n_routes, why, sizeof why) != ERR_OK) {
+        fprintf(stderr, "ctxd: %s\n", why);
+        config_unref(c);
+        return 1;
+    }
+    if (!http_loopback_bind(c->host) && c->n_allowed_hosts == 0 && !c->disable_host_check) {
+        log_warn("listening on %s with no allowedHosts: any Host header is accepted (set allowedHosts to restrict)",
+                 c->host);
+    }
+    fprintf(stderr, "Team Server - %s:%d\n", c->host, http_bound_port());
+    fprintf(stderr, "Workspaces: %zu (", c->n_workspaces);
+    for (size_t i = 0; i < c->n_workspaces; i++) {
+        fprintf(stderr, "%s%s", i ? ", " : "", c->workspaces[i].id);
+    }
+    fprintf(stderr, ")\nTokens: %zu active\nTools: %zu available\n", config_active_tokens(c),
+            registry_count());
+    fflush(stderr);
+
+    int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    const char *base = strrchr(c->path, '/') + 1;
+    if (ifd >= 0 && inotify_add_watch(ifd, c->dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+        log_warn("cannot watch '%s' for changes: %s; use SIGHUP to reload", c->dir, strerror(errno));
+    }
+    char path_copy[PATH_MAX];
+    snprintf(path_copy, sizeof path_copy, "%s", c->path);
+    char base_copy[NAME_MAX + 1];
+    snprintf(base_copy, sizeof base_copy, "%s", base);
+    int64_t drain_ms = c->request_timeout_ms + 2000;
+    config_unref(c);
+
+    for (;;) {
+        struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {ifd, POLLIN, 0}};
+        int n = poll(pfd, ifd >= 0 ? 2 : 1, -1);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (pfd[0].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof si) == sizeof si) {
+                if (si.ssi_signo == SIGHUP) {
+                    audit_reopen();
+                    reload(path_copy, "SIGHUP");
+                } else {
+                    log_info("shutting down: draining requests in flight");
+                    break;
+                }
+            }
+        }
+        if (ifd >= 0 && (pfd[1].revents & POLLIN)) {
+            char evbuf[4096] __attribute__((aligned(8)));
+            bool hit = false;
+            ssize_t len;
+            while ((len = read(ifd, evbuf, sizeof evbuf)) > 0) {
+                for (char *ptr = evbuf; ptr < evbuf + len;) {
+                    struct inotify_event *ev = (struct inotify_event *)ptr;
+                    if (ev->len && strcmp(ev->name, base_copy) == 0) {
+                        hit = true;
+                    }
+                    ptr += sizeof *ev + ev->len;
+                }
+            }
+            if (hit) {
+                usleep(20000); /* let a burst of writes settle */
+                while (read(ifd, evbuf, sizeof evbuf) > 0) {
+                }
+                reload(path_copy, "file changed");
+            }
+        }
+    }
+    http_stop(drain_ms);
+    audit_close();
+    config_set_current(NULL);
+    log_info("stopped");
+    return 0;
+}

@@ -1,0 +1,99 @@
+/* http.h - the HTTP request as the API layer sees it, over libmicrohttpd.
+ *
+ * The server (server.c) owns the connection: it parses nothing but HTTP, enforces what every
+ * route shares (Host/Origin check, body limit, JSON content type, authentication with the
+ * per-IP bucket for failures, the global bucket, the audit gate) in the order of mcp.md §6, and
+ * hands a complete request to the route's handler. A handler answers with http_json() or
+ * http_error(); the audit line is written when the response has been sent. */
+#ifndef CTXD_HTTP_HTTP_H
+#define CTXD_HTTP_HTTP_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "config/config.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "limit/bucket.h"
+
+typedef struct http_req http_req;
+typedef void (*route_fn)(http_req *r);
+
+enum {
+    ROUTE_AUTH = 1,    /* needs a valid credential */
+    ROUTE_AUDITED = 2, /* one audit line per request */
+    ROUTE_BODY = 4,    /* POST with a JSON body */
+};
+
+typedef struct route {
+    const char *path;   /* exact path */
+    const char *method; /* GET or POST */
+    unsigned flags;
+    route_fn fn;
+} route;
+
+#define HTTP_MAX_HEADERS 16
+
+struct http_req {
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *url;
+    const route *route;
+    config *cfg; /* the snapshot this request started with (a reference) */
+    arena a;
+    char request_id[33];
+    int64_t start_ns;
+    char ip[64];
+
+    buf body;
+    bool body_too_large;
+    json_t *json; /* the parsed body (ROUTE_BODY) */
+
+    principal who;
+    bool authed;
+    atomic_bool cancel;
+
+    /* the response */
+    int status;
+    char *resp; /* JSON text */
+    size_t resp_len;
+    const char *hdr_name[HTTP_MAX_HEADERS];
+    const char *hdr_value[HTTP_MAX_HEADERS];
+    int nhdr;
+    bool responded;
+
+    /* the audit line */
+    bool audited;
+    audit_record audit;
+};
+
+/* request accessors */
+const char *http_header(http_req *r, const char *name);
+const char *http_query(http_req *r, const char *name);
+
+/* responses: each takes ownership of body */
+void http_header_add(http_req *r, const char *name, const char *value);
+void http_json(http_req *r, int status, json_t *body);
+/* the DESIGN §4 envelope; extra members may be added with extra (owned, may be NULL) */
+void http_error(http_req *r, err code, const char *message, json_t *extra);
+/* add the Retry-After / RateLimit headers of a rate_state for policy */
+void http_rate_headers(http_req *r, const char *policy, const rate_state *st, bool refused);
+
+/* server lifecycle (server.c) */
+err http_start(const route *routes, size_t n_routes, char *why, size_t why_len);
+int http_bound_port(void);
+/* stop accepting, wait up to ms for in-flight requests, then stop */
+void http_stop(int64_t drain_ms);
+int64_t http_uptime_seconds(void);
+
+/* host/origin policy (hostcheck.c) */
+bool http_loopback_bind(const char *host);
+bool http_host_allowed(const config *c, const char *host_header);
+bool http_origin_allowed(const config *c, const char *origin, const char *host_header);
+
+#endif

@@ -1,0 +1,109 @@
+/* respond.c - building responses: JSON bodies, the error envelope, rate-limit headers. */
+#include <math.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/jsonx.h"
+#include "core/log.h"
+#include "http/http.h"
+
+const char *http_header(http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+void http_header_add(http_req *r, const char *name, const char *value)
+{
+    if (r->nhdr < HTTP_MAX_HEADERS && value) {
+        r->hdr_name[r->nhdr] = name;
+        r->hdr_value[r->nhdr] = arena_strdup(&r->a, value);
+        r->nhdr++;
+    }
+}
+
+void http_json(http_req *r, int status, json_t *body)
+{
+    if (r->responded) {
+        json_decref(body);
+        return;
+    }
+    buf b;
+    buf_init(&b, 0);
+    jsonx_dump(&b, body);
+    json_decref(body);
+    if (b.failed) {
+        buf_release(&b);
+        buf_init(&b, 0);
+        buf_printf(&b, "{\"error\":\"the response could not be built (request %s)\",\"error_code\":\"internal\"}",
+                   r->request_id);
+        status = 500;
+    }
+    r->resp = buf_detach(&b, &r->resp_len);
+    r->status = status;
+    r->responded = true;
+}
+
+void http_error(http_req *r, err code, const char *message, json_t *extra)
+{
+    json_t *body = json_object();
+    json_object_set_new(body, "error", json_string(message));
+    json_object_set_new(body, "error_code", json_string(err_code(code)));
+    if (extra) {
+        json_object_update(body, extra);
+        json_decref(extra);
+    }
+    int status = err_http_status(code);
+    if (status >= 500) {
+        json_object_set_new(body, "requestId", json_string(r->request_id));
+    }
+    if (code == ERR_UNAUTHORIZED) {
+        char h[256];
+        snprintf(h, sizeof h,
+                 "Bearer realm=\"ctxd\", resource_metadata=\"/.well-known/oauth-protected-resource\"");
+        http_header_add(r, "WWW-Authenticate", h);
+    }
+    /* a refusal names its reason; a call that ran and then failed shows only in `status` */
+    if (code != ERR_REQUEST_TIMEOUT && code != ERR_INTERNAL) {
+        r->audit.denied_reason = err_code(code);
+        r->audit.allowed = false;
+    }
+    http_json(r, status, body);
+}
+
+void http_rate_headers(http_req *r, const char *policy, const rate_state *st, bool refused)
+{
+    char v[160];
+    if (strcmp(policy, "concurrency") == 0) {
+        snprintf(v, sizeof v, "\"concurrency\";q=%d;qu=\"concurrent-requests\"", r->cfg->max_concurrency);
+        http_header_add(r, "RateLimit-Policy", v);
+        if (refused) {
+            http_header_add(r, "Retry-After", "1");
+            http_header_add(r, "RateLimit", "\"concurrency\";r=0;t=1");
+        }
+        return;
+    }
+    long long w = (long long)ceil(st->capacity / st->rate);
+    snprintf(v, sizeof v, "\"%s\";q=%lld;w=%lld", policy, (long long)floor(st->capacity), w < 1 ? 1 : w);
+    http_header_add(r, "RateLimit-Policy", v);
+    if (refused) {
+        long long ra = (long long)ceil(st->retry_after);
+        if (ra < 1) {
+            ra = 1;
+        }
+        char ras[32];
+        snprintf(ras, sizeof ras, "%lld", ra);
+        http_header_add(r, "Retry-After", ras);
+        snprintf(v, sizeof v, "\"%s\";r=0;t=%lld", policy, ra);
+        http_header_add(r, "RateLimit", v);
+    } else {
+        snprintf(v, sizeof v, "\"%s\";r=%lld;t=%lld", policy, (long long)floor(st->remaining),
+                 (long long)ceil(st->full_in));
+        http_header_add(r, "RateLimit", v);
+    }
+}

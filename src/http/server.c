@@ -1,0 +1,397 @@
+/* server.c - the libmicrohttpd daemon and the shared request pipeline (see http.h).
+ *
+ * Threads: an epoll thread pool (workerThreads, default 2 per core, at least 4) handles
+ * connections; a route's handler runs on the thread that read its request. Long tool work
+ * is bounded by requestTimeoutMs and maxConcurrency, and cancelled cooperatively.
+ *
+ * Pipeline for a request (mcp.md §6 order): route lookup (404/405 before anything else),
+ * Host/Origin (403), Content-Length against maxBodyBytes (413, body not read), Content-Type
+ * (415), authentication (401; failures charge the client IP's bucket and turn into 429 when it
+ * is empty, so bad credentials cannot be guessed fast or spend anyone's budget), the global
+ * bucket (429), the audit gate (503 when the audit log cannot be written), then the body is
+ * read and parsed (400) and the route runs. Each step that refuses answers at once. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/jsonx.h"
+#include "core/log.h"
+#include "core/strutil.h"
+#include "http/http.h"
+
+static struct MHD_Daemon *daemon_handle;
+static const route *route_table;
+static size_t n_route_table;
+static limiter *ip_limiter;
+static locked_bucket global_bucket;
+static atomic_int active;
+static int64_t started_mono_ms;
+static int bound_port;
+
+int64_t http_uptime_seconds(void)
+{
+    return (clock_mono_ms() - started_mono_ms) / 1000;
+}
+
+int http_bound_port(void)
+{
+    return bound_port;
+}
+
+static void client_ip(struct MHD_Connection *conn, char *out, size_t cap, char *bucket_key,
+                      size_t key_cap)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, cap, "unknown");
+    snprintf(bucket_key, key_cap, "ip:unknown");
+    if (!ci || !ci->client_addr) {
+        return;
+    }
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)cap);
+        snprintf(bucket_key, key_cap, "ip:%s", out);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)cap);
+        /* one host commonly holds a whole /64: bucket by it */
+        const unsigned char *b = s6->sin6_addr.s6_addr;
+        snprintf(bucket_key, key_cap, "ip6:%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64", b[0], b[1],
+                 b[2], b[3], b[4], b[5], b[6], b[7]);
+    }
+}
+
+static const route *find_route(const char *url, const char *method, bool *path_known,
+                               char *allow, size_t allow_cap)
+{
+    *path_known = false;
+    allow[0] = '\0';
+    for (size_t i = 0; i < n_route_table; i++) {
+        if (strcmp(route_table[i].path, url) != 0) {
+            continue;
+        }
+        *path_known = true;
+        if (strcmp(route_table[i].method, method) == 0 ||
+            (strcmp(method, "HEAD") == 0 && strcmp(route_table[i].method, "GET") == 0)) {
+            return &route_table[i];
+        }
+        size_t l = strlen(allow);
+        snprintf(allow + l, allow_cap - l, "%s%s", l ? ", " : "", route_table[i].method);
+    }
+    return NULL;
+}
+
+static enum MHD_Result queue(http_req *r)
+{
+    if (!r->responded) {
+        http_error(r, ERR_INTERNAL, "no response was produced", NULL);
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(r->resp_len, r->resp, MHD_RESPMEM_MUST_FREE);
+    r->resp = NULL;
+    if (!resp) {
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    for (int i = 0; i < r->nhdr; i++) {
+        MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
+    }
+    r->audit.status = r->status;
+    enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+/* the checks that need no body; true when the request may go on */
+static bool admit(http_req *r, const char *ip_key)
+{
+    config *c = r->cfg;
+    const char *host = http_header(r, "Host");
+    const char *origin = http_header(r, "Origin");
+    if (!http_host_allowed(c, host) || !http_origin_allowed(c, origin, host)) {
+        http_error(r, ERR_FORBIDDEN_ORIGIN,
+                   !http_host_allowed(c, host) ? "Host header not allowed for this server (see allowedHosts)"
+                                               : "Origin not allowed (see allowedHosts)",
+                   NULL);
+        return false;
+    }
+    if (r->route->flags & ROUTE_BODY) {
+        const char *cl = http_header(r, "Content-Length");
+        uint64_t n;
+        if (cl && parse_u64(cl, strlen(cl), UINT64_MAX, &n) && n > c->max_body_bytes) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "request body of %llu bytes is over maxBodyBytes (%zu)",
+                     (unsigned long long)n, c->max_body_bytes);
+            http_error(r, ERR_PAYLOAD_TOO_LARGE, msg, NULL);
+            return false;
+        }
+        const char *ct = http_header(r, "Content-Type");
+        size_t ctl = ct ? strcspn(ct, "; ") : 0;
+        if (!ct || ctl != 16 || strncasecmp(ct, "application/json", 16) != 0) {
+            http_error(r, ERR_UNSUPPORTED_MEDIA_TYPE, "the request body must be application/json", NULL);
+            return false;
+        }
+    }
+    if (!(r->route->flags & ROUTE_AUTH)) {
+        return true;
+    }
+    auth_result ar = auth_authenticate(c, http_header(r, "Authorization"), http_header(r, "X-API-Key"), &r->who);
+    if (ar != AUTH_OK) {
+        rate_state st;
+        if (!limiter_take(ip_limiter, ip_key, c->ip_burst, c->ip_rps, 1, &st)) {
+            http_rate_headers(r, "ip", &st, true);
+            char msg[160];
+            snprintf(msg, sizeof msg, "too many unauthenticated requests from this address; retry in %.0f s",
+                     st.retry_after < 1 ? 1 : st.retry_after + 0.999);
+            http_error(r, ERR_RATE_LIMITED, msg, json_pack("{s:s, s:I}", "policy", "ip", "retryAfterMs",
+                                                           (json_int_t)(st.retry_after * 1000)));
+            /* a flood is summarized: one audit line per address per minute (DESIGN §11.8) */
+            char fk[128];
+            snprintf(fk, sizeof fk, "flood:%s", ip_key);
+            r->audited = limiter_take(ip_limiter, fk, 1, 1.0 / 60, 1, NULL);
+            return false;
+        }
+        if (ar == AUTH_CONFLICT) {
+            http_error(r, ERR_INVALID_REQUEST,
+                       "Authorization and X-API-Key carry different credentials", NULL);
+        } else {
+            http_error(r, ERR_UNAUTHORIZED,
+                       ar == AUTH_MISSING ? "missing credential: send Authorization: Bearer <token>"
+                                          : "invalid or revoked token",
+                       NULL);
+        }
+        return false;
+    }
+    r->authed = true;
+    r->audit.token_id = r->who.token_id;
+    r->audit.tenant_id = r->who.tenant_id;
+    rate_state gs;
+    if (!locked_bucket_take(&global_bucket, c->rate_burst, c->max_rps, 1, &gs)) {
+        http_rate_headers(r, "global", &gs, true);
+        char msg[160];
+        snprintf(msg, sizeof msg, "server-wide rate limit exceeded (maxRps=%g); retry in %.0f s",
+                 c->max_rps, gs.retry_after < 1 ? 1 : gs.retry_after + 0.999);
+        http_error(r, ERR_RATE_LIMITED, msg, json_pack("{s:s, s:I}", "policy", "global", "retryAfterMs",
+                                                       (json_int_t)(gs.retry_after * 1000)));
+        return false;
+    }
+    if ((r->route->flags & ROUTE_AUDITED) && !audit_ready()) {
+        http_error(r, ERR_AUDIT_UNAVAILABLE,
+                   "the audit log cannot be written; requests are refused until it can", NULL);
+        return false;
+    }
+    return true;
+}
+
+static void run(http_req *r)
+{
+    if (r->route->flags & ROUTE_BODY) {
+        if (r->body_too_large) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "request body is over maxBodyBytes (%zu)", r->cfg->max_body_bytes);
+            http_error(r, ERR_PAYLOAD_TOO_LARGE, msg, NULL);
+            return;
+        }
+        char why[300];
+        r->json = jsonx_parse(r->body.ptr ? r->body.ptr : "", r->body.len, why, sizeof why);
+        if (!r->json) {
+            http_error(r, ERR_INVALID_REQUEST, why, NULL);
+            return;
+        }
+    }
+    r->route->fn(r);
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **con_cls)
+{
+    http_req *r = *con_cls;
+    if (!r) {
+        r = xcalloc(1, sizeof *r);
+        if (!r) {
+            return MHD_NO;
+        }
+        *con_cls = r;
+        atomic_fetch_add(&active, 1);
+        r->conn = conn;
+        r->method = method;
+        r->url = url;
+        r->start_ns = clock_mono_ns();
+        r->audit.ts_ms = clock_wall_ms();
+        arena_init(&r->a, 0);
+        crypto_random_hex(16, r->request_id);
+        r->audit.request_id = r->request_id;
+        r->cfg = config_current();
+        buf_init(&r->body, r->cfg->max_body_bytes);
+        char ip_key[96];
+        client_ip(conn, r->ip, sizeof r->ip, ip_key, sizeof ip_key);
+        r->audit.source_ip = r->ip;
+        bool known;
+        char allow[64];
+        r->route = find_route(url, method, &known, allow, sizeof allow);
+        if (!r->route) {
+            if (known) {
+                http_header_add(r, "Allow", allow);
+                http_error(r, ERR_METHOD_NOT_ALLOWED, "method not allowed on this route", NULL);
+            } else {
+                http_error(r, ERR_NOT_FOUND, "no such route", NULL);
+            }
+            return queue(r);
+        }
+        r->audited = (r->route->flags & ROUTE_AUDITED) != 0;
+        r->audit.method = r->route->path;
+        if (!admit(r, ip_key)) {
+            return queue(r);
+        }
+        if (!(r->route->flags & ROUTE_BODY)) {
+            run(r);
+            return queue(r);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!r->body_too_large) {
+            buf_append(&r->body, upload_data, *upload_data_size);
+            if (r->body.failed) {
+                /* a chunked body grew past the limit: answer now, read no more of it */
+                r->body_too_large = true;
+                buf_release(&r->body);
+                char msg[160];
+                snprintf(msg, sizeof msg, "request body is over maxBodyBytes (%zu)", r->cfg->max_body_bytes);
+                http_error(r, ERR_PAYLOAD_TOO_LARGE, msg, NULL);
+                *upload_data_size = 0;
+                if (queue(r) == MHD_YES) {
+                    return MHD_YES;
+                }
+                return MHD_NO; /* close the connection: the rest of the body is never read */
+            }
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (r->status) {
+        return MHD_YES; /* already answered */
+    }
+    run(r);
+    return queue(r);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    http_req *r = *con_cls;
+    if (!r) {
+        return;
+    }
+    if (r->audited) {
+        r->audit.duration_ms = (clock_mono_ns() - r->start_ns) / 1000000;
+        if (!r->audit.status) {
+            r->audit.status = r->status ? r->status : 499;
+        }
+        audit_write(&r->audit);
+    }
+    json_decref(r->json);
+    buf_release(&r->body);
+    xfree(r->resp);
+    arena_release(&r->a);
+    config_unref(r->cfg);
+    xfree(r);
+    *con_cls = NULL;
+    atomic_fetch_sub(&active, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '.')) {
+        msg[--n] = '\0';
+    }
+    log_debug("http: %s", msg);
+}
+
+err http_start(const route *routes, size_t n_routes, char *why, size_t why_len)
+{
+    config *c = config_current();
+    route_table = routes;
+    n_route_table = n_routes;
+    ip_limiter = limiter_new(10000);
+    locked_bucket_init(&global_bucket, c->rate_burst, c->max_rps);
+    started_mono_ms = clock_mono_ms();
+
+    struct addrinfo hints = {0}, *ai = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    char port[16];
+    snprintf(port, sizeof port, "%d", c->port);
+    int gai = getaddrinfo(c->host, port, &hints, &ai);
+    if (gai != 0 || !ai) {
+        snprintf(why, why_len, "cannot resolve host '%s': %s", c->host, gai_strerror(gai));
+        config_unref(c);
+        return ERR_IO;
+    }
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (ai->ai_family == AF_INET6) {
+        flags |= MHD_USE_IPv6;
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = c->worker_threads > 0 ? (unsigned)c->worker_threads
+                                             : (unsigned)(cores * 2 < 4 ? 4 : cores * 2);
+    daemon_handle = MHD_start_daemon(
+        flags, (uint16_t)c->port, NULL, NULL, answer, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!daemon_handle) {
+        snprintf(why, why_len, "cannot listen on %s:%d: %s", c->host, c->port,
+                 errno ? strerror(errno) : "unknown error");
+        config_unref(c);
+        return ERR_IO;
+    }
+    bound_port = c->port;
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_LISTEN_FD);
+    if (di) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        if (getsockname(di->listen_fd, (struct sockaddr *)&ss, &sl) == 0) {
+            bound_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                        : ((struct sockaddr_in *)&ss)->sin_port);
+        }
+    }
+    config_unref(c);
+    return ERR_OK;
+}
+
+void http_stop(int64_t drain_ms)
+{
+    if (!daemon_handle) {
+        return;
+    }
+    MHD_socket lfd = MHD_quiesce_daemon(daemon_handle);
+    int64_t until = clock_mono_ms() + drain_ms;
+    while (atomic_load(&active) > 0 && clock_mono_ms() < until) {
+        usleep(10000);
+    }
+    MHD_stop_daemon(daemon_handle);
+    if (lfd != MHD_INVALID_SOCKET) {
+        close(lfd);
+    }
+    daemon_handle = NULL;
+}

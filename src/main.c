@@ -1,0 +1,149 @@
+/* main.c - argument parsing and subcommand dispatch; the only place that exits. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const char usage[] =
+    "ctxd - a team server that gives AI coding agents compact, precise context about code\n"
+    "\n"
+    "usage:\n"
+    "  ctxd serve --config team.json            serve the workspaces of a config\n"
+    "  ctxd serve --data-dir DIR [--bind HOST:PORT] [--root PATH]\n"
+    "                                           zero-config: writes DIR/team.json with one\n"
+    "                                           workspace (PATH, default .) and prints a new\n"
+    "                                           admin token once (only on first start)\n"
+    "  ctxd team serve --config team.json       the same as serve\n"
+    "  ctxd team token create --config F --id ID --scopes a,b,... [--role R] [--tenant T]\n"
+    "  ctxd team token list --config F\n"
+    "  ctxd team token revoke --config F --id ID\n"
+    "  ctxd check-config --config F             validate; print every problem with its field\n"
+    "  ctxd --version | help [COMMAND]\n"
+    "\n"
+    "scopes: search, graph, artifacts, index, events, sessionMutations, knowledge, audit, admin\n"
+    "roles:  viewer, member, admin, owner\n";
+
+static const struct {
+    const char *cmd;
+    const char *text;
+} topics[] = {
+    {"serve",
+     "ctxd serve --config FILE [--bind HOST:PORT] [--log-level debug|info|warn|error]\n"
+     "ctxd serve --data-dir DIR [--bind HOST:PORT] [--root PATH]\n"
+     "  Serves REST (/health, /v1/...) on the config's host:port. SIGHUP reloads the config and\n"
+     "  reopens the audit log; edits of the config file are picked up within a second; SIGTERM\n"
+     "  drains requests in flight and exits 0. --team is accepted and ignored.\n"},
+    {"team",
+     "ctxd team serve --config FILE\n"
+     "ctxd team token create --config FILE --id ID --scopes a,b,... [--role R] [--tenant T]\n"
+     "  Prints the new token once on stdout (TOKEN=\"$(ctxd team token create ...)\"); the config\n"
+     "  keeps only its SHA-256. Roles: viewer=search; member=search,graph,index,knowledge,events;\n"
+     "  admin/owner=all.\n"
+     "ctxd team token list --config FILE\n"
+     "ctxd team token revoke --config FILE --id ID\n"},
+    {"check-config", "ctxd check-config --config FILE\n  Validates the file; prints every problem as `field: what is wrong`; exit 1 if any.\n"},
+};
+
+const char *cli_opt(int argc, char **argv, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], name) == 0 && i + 1 < argc) {
+            return argv[i + 1];
+        }
+        if (strncmp(argv[i], name, n) == 0 && argv[i][n] == '=') {
+            return argv[i] + n + 1;
+        }
+    }
+    return NULL;
+}
+
+bool cli_flag(int argc, char **argv, const char *name)
+{
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool in_list(const char *a, const char *const *list, size_t *matched_len)
+{
+    for (int i = 0; list[i]; i++) {
+        size_t n = strlen(list[i]);
+        if (strcmp(a, list[i]) == 0 || (strncmp(a, list[i], n) == 0 && a[n] == '=')) {
+            *matched_len = n;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool cli_check_opts(int argc, char **argv, const char *const *with_value, const char *const *flags)
+{
+    for (int i = 0; i < argc; i++) {
+        size_t n;
+        if (in_list(argv[i], with_value, &n)) {
+            if (argv[i][n] == '=') {
+                continue;
+            }
+            if (i + 1 >= argc) {
+                fprintf(stderr, "ctxd: %s needs a value\n", argv[i]);
+                return false;
+            }
+            i++;
+            continue;
+        }
+        if (in_list(argv[i], flags, &n)) {
+            continue;
+        }
+        fprintf(stderr, "ctxd: unknown option '%s' (see 'ctxd help')\n", argv[i]);
+        return false;
+    }
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("ctxd %s (%s)\n", CTXD_VERSION, CTXD_COMMIT);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        if (argc > 2) {
+            for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++) {
+                if (strcmp(argv[2], topics[i].cmd) == 0) {
+                    fputs(topics[i].text, stdout);
+                    return 0;
+                }
+            }
+            fprintf(stderr, "ctxd: no help for '%s'\n", argv[2]);
+            return 2;
+        }
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "serve") == 0) {
+        return cli_serve(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "check-config") == 0) {
+        return cli_check_config(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "team") == 0 && argc > 2) {
+        if (strcmp(argv[2], "serve") == 0) {
+            return cli_serve(argc - 3, argv + 3);
+        }
+        if (strcmp(argv[2], "token") == 0) {
+            return cli_token(argc - 3, argv + 3);
+        }
+    }
+    fprintf(stderr, "ctxd: unknown command '%s'\n\n%s", cmd, usage);
+    return 2;
+}

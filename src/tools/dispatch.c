@@ -1,0 +1,302 @@
+/* dispatch.c - the single tool-call path (see dispatch.h). */
+#include "tools/dispatch.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "tools/args.h"
+#include "tools/registry.h"
+
+#define MAX_TOOLS 64
+
+static limiter *key_limiter;
+static atomic_int inflight;
+static atomic_ullong counts[MAX_TOOLS][OUTCOME__COUNT];
+
+void dispatch_setup(void)
+{
+    if (!key_limiter) {
+        key_limiter = limiter_new(10000);
+    }
+}
+
+limiter *dispatch_key_limiter(void)
+{
+    return key_limiter;
+}
+
+int dispatch_inflight(void)
+{
+    return atomic_load(&inflight);
+}
+
+uint64_t dispatch_count(size_t tool_index, dispatch_outcome o)
+{
+    return tool_index < MAX_TOOLS ? atomic_load(&counts[tool_index][o]) : 0;
+}
+
+void dispatch_res_init(dispatch_res *r)
+{
+    memset(r, 0, sizeof *r);
+    buf_init(&r->out.text, 0);
+}
+
+void dispatch_res_release(dispatch_res *r)
+{
+    buf_release(&r->out.text);
+    json_decref(r->out.structured);
+    r->out.structured = NULL;
+}
+
+bool dispatch_channel_ok(const char *c)
+{
+    size_t n = strlen(c);
+    if (n == 0 || n > 128 || c[0] == '/' || c[n - 1] == '/') {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char ch = c[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '.' || ch == '_' || ch == '/' || ch == '-')) {
+            return false;
+        }
+    }
+    /* no empty or `..` segment */
+    const char *p = c;
+    while (*p) {
+        const char *s = strchr(p, '/');
+        size_t len = s ? (size_t)(s - p) : strlen(p);
+        if (len == 0 || (len == 2 && p[0] == '.' && p[1] == '.')) {
+            return false;
+        }
+        p += len + (s ? 1 : 0);
+    }
+    return true;
+}
+
+static void refuse(dispatch_res *res, err code, dispatch_outcome o, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void refuse(dispatch_res *res, err code, dispatch_outcome o, const char *fmt, ...)
+{
+    res->code = code;
+    res->outcome = o;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(res->message, sizeof res->message, fmt, ap);
+    va_end(ap);
+}
+
+/* the workspace the call names (tools.md §1.1 precedence), resolved within the tenant */
+static const cfg_workspace *resolve_workspace(const dispatch_req *req, const char *arg_ws,
+                                              dispatch_res *res)
+{
+    const config *c = req->cfg;
+    const char *tenant = req->who->tenant_id;
+    const char *want = req->workspace_body ? req->workspace_body
+                       : arg_ws           ? arg_ws
+                                          : req->workspace_header;
+    if (want) {
+        const cfg_workspace *ws = config_workspace(c, tenant, want);
+        if (!ws) {
+            /* the same answer whether it exists for another tenant or not at all */
+            refuse(res, ERR_UNKNOWN_WORKSPACE, OUTCOME_DENIED, "unknown workspace '%.100s'", want);
+        }
+        return ws;
+    }
+    if (c->default_workspace_id) {
+        const cfg_workspace *ws = config_workspace(c, tenant, c->default_workspace_id);
+        if (ws) {
+            return ws;
+        }
+    }
+    const cfg_workspace *only = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_workspaces; i++) {
+        if (strcmp(c->workspaces[i].tenant, tenant) == 0) {
+            only = &c->workspaces[i];
+            n++;
+        }
+    }
+    if (n == 1) {
+        return only;
+    }
+    refuse(res, ERR_UNKNOWN_WORKSPACE, OUTCOME_DENIED,
+           n == 0 ? "no workspace is configured for this token's tenant"
+                  : "no workspace named: send workspaceId in the body or arguments, or the "
+                    "x-leanctx-workspace header");
+    return NULL;
+}
+
+static void count(const tool_def *d, dispatch_outcome o)
+{
+    if (d) {
+        size_t i = registry_index(d);
+        if (i < MAX_TOOLS) {
+            atomic_fetch_add(&counts[i][o], 1);
+        }
+    }
+}
+
+void tool_dispatch(const dispatch_req *req, dispatch_res *res)
+{
+    const config *c = req->cfg;
+    const principal *who = req->who;
+    res->tool = req->name;
+    res->allowed = false;
+
+    /* the audit hashes cover the arguments as received (reserved keys included) */
+    json_t *args = req->args ? json_deep_copy(req->args) : json_object();
+    if (!args) {
+        refuse(res, ERR_INTERNAL, OUTCOME_ERROR, "out of memory");
+        return;
+    }
+    if (json_is_object(args) || !req->args) {
+        audit_record tmp = {0};
+        audit_hash_args(&tmp, req->args);
+        memcpy(res->args_md5, tmp.args_md5, sizeof res->args_md5);
+        memcpy(res->args_hmac, tmp.args_hmac, sizeof res->args_hmac);
+        res->has_args = true;
+    }
+
+    const tool_def *d = registry_find(req->name);
+    scope_set need = 0;
+    int cost = 1;
+    if (!d) {
+        limiter_drain(key_limiter, who->token_id, c->key_burst, c->key_rps, 1);
+        refuse(res, ERR_UNKNOWN_TOOL, OUTCOME_DENIED, "unknown tool: %.100s", req->name);
+        goto out;
+    }
+    if (!json_is_object(args)) {
+        refuse(res, ERR_INVALID_ARGUMENTS, OUTCOME_DENIED, "arguments must be a JSON object");
+        goto out;
+    }
+    need = d->scopes;
+    cost = d->cost;
+    if (d->needs) {
+        d->needs(args, &need, &cost);
+    }
+    if ((who->scopes & need) != need) {
+        limiter_drain(key_limiter, who->token_id, c->key_burst, c->key_rps, 1);
+        res->needed = need;
+        buf names;
+        buf_init(&names, 256);
+        scope_format(&names, need & ~who->scopes, ", ");
+        refuse(res, ERR_SCOPE_DENIED, OUTCOME_DENIED, "%s needs the %s scope%s", d->name,
+               names.ptr ? names.ptr : "?", strchr(names.ptr ? names.ptr : "", ',') ? "s" : "");
+        buf_release(&names);
+        goto out;
+    }
+
+    /* reserved keys: workspace and channel fallbacks, never passed to handlers */
+    const char *arg_ws = NULL;
+    json_t *wsv = json_object_get(args, "workspaceId");
+    if (wsv) {
+        if (!json_is_string(wsv)) {
+            refuse(res, ERR_INVALID_ARGUMENTS, OUTCOME_DENIED, "workspaceId must be a string");
+            goto out;
+        }
+        arg_ws = json_string_value(wsv);
+    }
+    const cfg_workspace *ws = resolve_workspace(req, arg_ws, res);
+    if (!ws) {
+        goto out;
+    }
+    res->workspace_id = ws->id;
+    const char *channel = req->channel_body;
+    json_t *chv = json_object_get(args, "channelId");
+    if (!channel && json_is_string(chv)) {
+        channel = json_string_value(chv);
+    }
+    if (channel && !dispatch_channel_ok(channel)) {
+        refuse(res, ERR_INVALID_REQUEST, OUTCOME_DENIED,
+               "channelId must be 1-128 characters of [A-Za-z0-9._/-] with no empty or '..' segment");
+        goto out;
+    }
+    res->channel_id = channel ? channel : "default";
+    json_object_del(args, "workspaceId");
+    json_object_del(args, "channelId");
+    json_object_del(args, "agentId");
+
+    buf unknown;
+    buf_init(&unknown, 4096);
+    char why[400];
+    if (!args_validate(d->schema, args, &unknown, why, sizeof why)) {
+        buf_release(&unknown);
+        refuse(res, ERR_INVALID_ARGUMENTS, OUTCOME_DENIED, "%s", why);
+        goto out;
+    }
+
+    if (!limiter_take(key_limiter, who->token_id, c->key_burst, c->key_rps, cost, &res->rate)) {
+        res->has_rate = true;
+        res->rate_policy = "key";
+        buf_release(&unknown);
+        refuse(res, ERR_RATE_LIMITED, OUTCOME_RATE_LIMITED,
+               "rate limit exceeded for this key; retry in %.0f s",
+               res->rate.retry_after < 1 ? 1 : res->rate.retry_after + 0.999);
+        goto out;
+    }
+    res->has_rate = true;
+    res->rate_policy = "key";
+    if (atomic_fetch_add(&inflight, 1) >= c->max_concurrency) {
+        atomic_fetch_sub(&inflight, 1);
+        limiter_refund(key_limiter, who->token_id, cost);
+        res->rate_policy = "concurrency";
+        buf_release(&unknown);
+        refuse(res, ERR_CONCURRENCY_LIMITED, OUTCOME_RATE_LIMITED,
+               "too many tool calls in flight (maxConcurrency=%d); retry in 1 s",
+               c->max_concurrency);
+        goto out;
+    }
+
+    res->allowed = true;
+    int64_t start = clock_mono_ns();
+    tool_call call = {
+        .def = d,
+        .cfg = c,
+        .ws = ws,
+        .args = args,
+        .token_id = who->token_id,
+        .tenant_id = who->tenant_id,
+        .a = req->a,
+        .deadline_ns = start + c->request_timeout_ms * 1000000,
+        .cancel = req->cancel,
+    };
+    err rc = d->handler(&call, &res->out);
+    atomic_fetch_sub(&inflight, 1);
+    int64_t end = clock_mono_ns();
+
+    if (rc == ERR_CANCELLED || (rc == ERR_OK && end > call.deadline_ns)) {
+        refuse(res, ERR_REQUEST_TIMEOUT, OUTCOME_TIMEOUT,
+               "%s took longer than requestTimeoutMs (%lld ms) and was stopped", d->name,
+               (long long)c->request_timeout_ms);
+    } else if (rc == ERR_INVALID_ARGUMENTS) {
+        refuse(res, ERR_INVALID_ARGUMENTS, OUTCOME_DENIED, "%s",
+               res->out.text.ptr ? res->out.text.ptr : "invalid arguments");
+    } else if (rc != ERR_OK) {
+        log_error("tool '%s' failed: %s", d->name, err_code(rc));
+        refuse(res, ERR_INTERNAL, OUTCOME_ERROR, "internal error in %s", d->name);
+    } else {
+        res->code = ERR_OK;
+        res->outcome = res->out.is_error ? OUTCOME_TOOL_ERROR : OUTCOME_OK;
+        tool_cap_output(&res->out, c->max_output_bytes);
+        if (unknown.len) {
+            if (res->out.text.len && res->out.text.ptr[res->out.text.len - 1] != '\n') {
+                buf_putc(&res->out.text, '\n');
+            }
+            buf_printf(&res->out.text, "note: ignored unknown argument(s): %s", unknown.ptr);
+        }
+    }
+    if (res->code != ERR_OK) {
+        buf_truncate(&res->out.text, 0);
+        json_decref(res->out.structured);
+        res->out.structured = NULL;
+    }
+    buf_release(&unknown);
+out:
+    count(d, res->outcome);
+    json_decref(args);
+}

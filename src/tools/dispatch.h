@@ -1,0 +1,77 @@
+/* dispatch.h - the one path every tool call takes, from REST and from MCP alike.
+ *
+ * tool_dispatch() decides, in this order (tools.md §1.10): the tool exists (unknown_tool), the
+ * caller holds its scopes for this action (scope_denied), the workspace resolves within the
+ * caller's tenant (unknown_workspace), the arguments fit the schema (invalid_arguments), the
+ * caller's bucket has the call's cost (rate_limited), a concurrency slot is free
+ * (concurrency_limited); then it runs the handler under the deadline and cancels the work when
+ * the deadline passes (request_timeout). Refusals before the run charge 1 unit of probing cost
+ * to the key bucket without refusing for it. Every outcome is counted (metrics) and described
+ * in the result's audit fields; the transport writes the audit line when its response is done. */
+#ifndef CTXD_TOOLS_DISPATCH_H
+#define CTXD_TOOLS_DISPATCH_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+
+#include "auth/auth.h"
+#include "config/config.h"
+#include "core/arena.h"
+#include "limit/bucket.h"
+#include "tools/tool.h"
+
+typedef struct dispatch_req {
+    const config *cfg;
+    const principal *who;
+    const char *name;
+    json_t *args;                 /* borrowed; may be NULL (= {}) */
+    const char *workspace_body;   /* REST body workspaceId */
+    const char *workspace_header; /* x-leanctx-workspace / X-Workspace */
+    const char *channel_body;
+    const atomic_bool *cancel;    /* set by the transport when the client goes away */
+    arena *a;
+} dispatch_req;
+
+typedef enum {
+    OUTCOME_OK,
+    OUTCOME_TOOL_ERROR,
+    OUTCOME_DENIED,
+    OUTCOME_RATE_LIMITED,
+    OUTCOME_TIMEOUT,
+    OUTCOME_ERROR,
+    OUTCOME__COUNT
+} dispatch_outcome;
+
+typedef struct dispatch_res {
+    err code;           /* ERR_OK: `out` holds the tool result (maybe isError) */
+    char message[512];  /* the error sentence otherwise */
+    tool_out out;
+    scope_set needed;   /* scope_denied: what the call needs */
+    bool has_rate;      /* a key bucket was consulted: headers to send */
+    rate_state rate;
+    const char *rate_policy; /* "key" or "concurrency" */
+    dispatch_outcome outcome;
+    /* audit fields */
+    const char *tool;         /* as called */
+    const char *workspace_id; /* resolved, or NULL */
+    const char *channel_id;
+    bool allowed;
+    bool has_args;
+    char args_md5[33];
+    char args_hmac[65];
+} dispatch_res;
+
+/* process-wide state: per-key buckets, in-flight count */
+void dispatch_setup(void);
+void dispatch_res_init(dispatch_res *r);
+void dispatch_res_release(dispatch_res *r);
+void tool_dispatch(const dispatch_req *req, dispatch_res *res);
+
+int dispatch_inflight(void);
+uint64_t dispatch_count(size_t tool_index, dispatch_outcome o);
+limiter *dispatch_key_limiter(void);
+
+/* the channel id rule of tools.md §1.1 */
+bool dispatch_channel_ok(const char *c);
+
+#endif

@@ -1,0 +1,73 @@
+/* registry.c - the tool table built from tools.def (see registry.h). */
+#include "tools/registry.h"
+
+#include <string.h>
+
+#include "core/log.h"
+#include "tools/handlers.h"
+
+static tool_def table[] = {
+#define X(c, nm, ti, sc, co, ro, de, id, ne, desc)                                                 \
+    {.name = nm, .title = ti, .description = desc, .scopes = sc, .cost = co,                       \
+     .schema_text = c##_schema, .needs = ne, .handler = tool_##c, .read_only = ro,                 \
+     .destructive = de, .idempotent = id},
+#include "tools/tools.def"
+#undef X
+};
+
+#define N_TOOLS (sizeof table / sizeof table[0])
+
+bool registry_init(void)
+{
+    for (size_t i = 0; i < N_TOOLS; i++) {
+        if (table[i].schema) {
+            continue;
+        }
+        json_error_t e;
+        table[i].schema = json_loads(table[i].schema_text, 0, &e);
+        if (!table[i].schema || !json_is_object(table[i].schema)) {
+            log_error("tool '%s': schema does not parse: %s", table[i].name, e.text);
+            return false;
+        }
+    }
+    return true;
+}
+
+size_t registry_count(void)
+{
+    return N_TOOLS;
+}
+
+const tool_def *registry_at(size_t i)
+{
+    return i < N_TOOLS ? &table[i] : NULL;
+}
+
+const tool_def *registry_find(const char *name)
+{
+    for (size_t i = 0; i < N_TOOLS; i++) {
+        if (strcmp(table[i].name, name) == 0) {
+            return &table[i];
+        }
+    }
+    return NULL;
+}
+
+size_t registry_index(const tool_def *d)
+{
+    return (size_t)(d - table);
+}
+
+bool registry_visible(const tool_def *d, scope_set scopes)
+{
+    return (d->scopes & scopes) == d->scopes;
+}
+
+json_t *registry_describe(const tool_def *d)
+{
+    return json_pack("{s:s, s:s, s:s, s:O, s:{s:s, s:b, s:b, s:b, s:b}}", "name", d->name,
+                     "title", d->title, "description", d->description, "inputSchema", d->schema,
+                     "annotations", "title", d->title, "readOnlyHint", d->read_only,
+                     "destructiveHint", d->destructive, "idempotentHint", d->idempotent,
+                     "openWorldHint", 0);
+}

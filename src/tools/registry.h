@@ -1,0 +1,20 @@
+/* registry.h - the tool table as data: lookup by name, listing order, visibility per scopes. */
+#ifndef CTXD_TOOLS_REGISTRY_H
+#define CTXD_TOOLS_REGISTRY_H
+
+#include <stddef.h>
+
+#include "tools/tool.h"
+
+/* parse every schema; false (with the tool's name in the log) if one is broken: a bug */
+bool registry_init(void);
+size_t registry_count(void);
+const tool_def *registry_at(size_t i);
+const tool_def *registry_find(const char *name);
+size_t registry_index(const tool_def *d);
+/* listed for a caller holding `scopes` (the base scopes of the tool are all held) */
+bool registry_visible(const tool_def *d, scope_set scopes);
+/* the MCP/REST description object {name,title,description,inputSchema,annotations} */
+json_t *registry_describe(const tool_def *d);
+
+#endif
