@@ -1,0 +1,381 @@
+/* harness.c - see harness.h. */
+#include "harness.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *ctxd_bin(void)
+{
+    static char path[4096];
+    if (!path[0]) {
+        const char *b = getenv("CTXD_BIN");
+        char *r = realpath(b ? b : "build/ctxd", NULL);
+        snprintf(path, sizeof path, "%s", r ? r : (b ? b : "build/ctxd"));
+        free(r);
+    }
+    return path;
+}
+
+#define bin ctxd_bin
+
+long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void mkdirs(const char *path)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(tmp, 0755);
+            *p = '/';
+        }
+    }
+    mkdir(tmp, 0755);
+}
+
+void ws_write(server *s, const char *rel, const char *content)
+{
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", s->ws, rel);
+    char *slash = strrchr(p, '/');
+    *slash = '\0';
+    mkdirs(p);
+    *slash = '/';
+    FILE *f = fopen(p, "wb");
+    if (f) {
+        fputs(content, f);
+        fclose(f);
+    }
+}
+
+void srv_init(server *s)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->dir, sizeof s->dir, "/tmp/ctxd-test-XXXXXX");
+    if (!mkdtemp(s->dir)) {
+        abort();
+    }
+    snprintf(s->ws, sizeof s->ws, "%s/ws", s->dir);
+    snprintf(s->config, sizeof s->config, "%s/team.json", s->dir);
+    snprintf(s->log, sizeof s->log, "%s/server.log", s->dir);
+    snprintf(s->audit, sizeof s->audit, "%s/data/audit.log", s->dir);
+    mkdirs(s->ws);
+    ws_write(s, "README.md", "# Demo\n\nA small workspace for tests.\n");
+    ws_write(s, "src/main.c", "int main(void) {\n    return 0;\n}\n");
+    ws_write(s, "src/util.c", "int add(int a, int b)\n{\n    return a + b;\n}\n");
+}
+
+void srv_config(server *s, const char *extra)
+{
+    /* the token "all" holds every scope; its plaintext is a fixed test value */
+    snprintf(s->token, sizeof s->token, "%s",
+             "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+    char cmd[4096];
+    FILE *f = fopen(s->config, "w");
+    /* sha256 of the token above */
+    fprintf(f,
+            "{\n  \"host\": \"127.0.0.1\",\n  \"port\": 0,\n  \"defaultWorkspaceId\": \"main\",\n"
+            "  \"dataDir\": \"data\",\n"
+            "  \"workspaces\": [{\"id\": \"main\", \"label\": \"Main\", \"root\": \"%s\"}],\n"
+            "  \"tokens\": [{\"id\": \"all\", \"sha256Hex\": "
+            "\"c9ce1c4c7a9c9fe8a5d7a0b1f2f2f0b0b5b5d5c1e7ab9bfb6a8b6f0b0b0b0b0b\", "
+            "\"scopes\": [\"search\",\"graph\",\"artifacts\",\"index\",\"events\",\"sessionMutations\",\"knowledge\",\"audit\"]}]%s%s\n}\n",
+            s->ws, extra && *extra ? ",\n  " : "", extra ? extra : "");
+    fclose(f);
+    /* put the real digest in: computed by the shell to keep the harness free of crypto code */
+    snprintf(cmd, sizeof cmd,
+             "h=$(printf %%s %s | sha256sum | cut -d' ' -f1) && sed -i "
+             "\"s/c9ce1c4c7a9c9fe8a5d7a0b1f2f2f0b0b5b5d5c1e7ab9bfb6a8b6f0b0b0b0b0b/$h/\" %s",
+             s->token, s->config);
+    if (system(cmd) != 0) {
+        abort();
+    }
+}
+
+int run_ctxd(const char *const *args, char **out, char **err)
+{
+    char outp[] = "/tmp/ctxd-run-out-XXXXXX", errp[] = "/tmp/ctxd-run-err-XXXXXX";
+    int ofd = mkstemp(outp), efd = mkstemp(errp);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(ofd, 1);
+        dup2(efd, 2);
+        const char *argv[32];
+        int n = 0;
+        argv[n++] = bin();
+        for (int i = 0; args[i] && n < 31; i++) {
+            argv[n++] = args[i];
+        }
+        argv[n] = NULL;
+        execv(bin(), (char *const *)argv);
+        _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    close(ofd);
+    close(efd);
+    if (out) {
+        *out = slurp(outp);
+    }
+    if (err) {
+        *err = slurp(errp);
+    }
+    unlink(outp);
+    unlink(errp);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+bool srv_token(server *s, const char *id, const char *scopes, char out[80])
+{
+    const char *args[] = {"team", "token", "create", "--config", s->config, "--id", id, "--scopes",
+                          scopes, NULL};
+    char *o = NULL;
+    int rc = run_ctxd(args, &o, NULL);
+    bool ok = rc == 0 && o && strlen(o) == 65;
+    if (ok) {
+        memcpy(out, o, 64);
+        out[64] = '\0';
+    }
+    free(o);
+    return ok;
+}
+
+bool srv_start(server *s)
+{
+    int lfd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(lfd, 2);
+        int nul = open("/dev/null", O_WRONLY);
+        dup2(nul, 1);
+        execl(bin(), bin(), "serve", "--config", s->config, (char *)NULL);
+        _exit(127);
+    }
+    close(lfd);
+    s->pid = pid;
+    for (int i = 0; i < 500; i++) {
+        char *log = slurp(s->log);
+        const char *p = log ? strstr(log, "Team Server - ") : NULL;
+        if (p) {
+            const char *nl = strchr(p, '\n');
+            const char *colon = nl ? memrchr(p, ':', (size_t)(nl - p)) : NULL;
+            if (colon) {
+                s->port = atoi(colon + 1);
+                free(log);
+                return true;
+            }
+        }
+        free(log);
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            s->pid = 0;
+            return false;
+        }
+        usleep(10000);
+    }
+    return false;
+}
+
+int srv_stop(server *s)
+{
+    if (!s->pid) {
+        return -1;
+    }
+    kill(s->pid, SIGTERM);
+    int st = 0;
+    for (int i = 0; i < 1000; i++) {
+        if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+            s->pid = 0;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        }
+        usleep(10000);
+    }
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, &st, 0);
+    s->pid = 0;
+    return -1;
+}
+
+typedef struct sink {
+    char *p;
+    size_t n;
+} sink;
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    sink *k = ud;
+    size_t add = size * nmemb;
+    char *np = realloc(k->p, k->n + add + 1);
+    if (!np) {
+        return 0;
+    }
+    memcpy(np + k->n, ptr, add);
+    k->n += add;
+    np[k->n] = '\0';
+    k->p = np;
+    return add;
+}
+
+resp *req(server *s, const char *method, const char *path, const char *token,
+          const char *const *headers, const char *body)
+{
+    static bool inited;
+    if (!inited) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        inited = true;
+    }
+    CURL *c = curl_easy_init();
+    char url[1024];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", s->port, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    struct curl_slist *h = NULL;
+    char auth[200];
+    if (token) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+        h = curl_slist_append(h, auth);
+    }
+    bool has_ct = false;
+    for (int i = 0; headers && headers[i]; i++) {
+        h = curl_slist_append(h, headers[i]);
+        has_ct |= strncasecmp(headers[i], "Content-Type:", 13) == 0;
+    }
+    if (body) {
+        if (!has_ct) {
+            h = curl_slist_append(h, "Content-Type: application/json");
+        }
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    h = curl_slist_append(h, "Expect:");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    sink b = {0}, hd = {0};
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &hd);
+    resp *r = calloc(1, sizeof *r);
+    if (curl_easy_perform(c) == CURLE_OK) {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    }
+    r->body = b.p ? b.p : strdup("");
+    r->headers = hd.p ? hd.p : strdup("");
+    r->json = json_loads(r->body, 0, NULL);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return r;
+}
+
+resp *call_tool(server *s, const char *token, const char *name, const char *args_json)
+{
+    char body[65536];
+    snprintf(body, sizeof body, "{\"name\":\"%s\",\"arguments\":%s}", name, args_json ? args_json : "{}");
+    return req(s, "POST", "/v1/tools/call", token, NULL, body);
+}
+
+const char *resp_header(resp *r, const char *name)
+{
+    static __thread char value[1024];
+    size_t n = strlen(name);
+    const char *p = r->headers;
+    while (p && *p) {
+        const char *nl = strchr(p, '\n');
+        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1;
+            while (*v == ' ') {
+                v++;
+            }
+            size_t l = nl ? (size_t)(nl - v) : strlen(v);
+            while (l && (v[l - 1] == '\r' || v[l - 1] == ' ')) {
+                l--;
+            }
+            snprintf(value, sizeof value, "%.*s", (int)l, v);
+            return value;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    return NULL;
+}
+
+const char *result_text(resp *r)
+{
+    json_t *t = json_object_get(json_array_get(json_object_get(json_object_get(r->json, "result"), "content"), 0), "text");
+    return json_is_string(t) ? json_string_value(t) : "";
+}
+
+bool result_is_error(resp *r)
+{
+    return json_is_true(json_object_get(json_object_get(r->json, "result"), "isError"));
+}
+
+const char *error_code(resp *r)
+{
+    json_t *c = json_object_get(r->json, "error_code");
+    return json_is_string(c) ? json_string_value(c) : "";
+}
+
+void resp_free(resp *r)
+{
+    if (r) {
+        json_decref(r->json);
+        free(r->body);
+        free(r->headers);
+        free(r);
+    }
+}
+
+char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *p = malloc(cap);
+    size_t got;
+    while ((got = fread(p + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (cap - n < 2) {
+            cap *= 2;
+            p = realloc(p, cap);
+        }
+    }
+    p[n] = '\0';
+    fclose(f);
+    return p;
+}
+
+json_t *audit_lines(server *s)
+{
+    json_t *arr = json_array();
+    char *text = slurp(s->audit);
+    if (!text) {
+        return arr;
+    }
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        json_t *j = json_loads(line, 0, NULL);
+        if (j) {
+            json_array_append_new(arr, j);
+        }
+    }
+    free(text);
+    return arr;
+}

@@ -1,0 +1,65 @@
+/* harness.h - integration test support: a temporary workspace and config, the real ctxd
+ * binary started on 127.0.0.1 (port chosen by the kernel), and an HTTP client (libcurl).
+ *
+ * Every test gets its own directory under /tmp and its own server, so tests are isolated and
+ * Criterion may run them in parallel. */
+#ifndef CTXD_TESTS_HARNESS_H
+#define CTXD_TESTS_HARNESS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct server {
+    pid_t pid;
+    int port;
+    char dir[256];    /* the test's temp dir */
+    char ws[300];     /* dir/ws: the workspace root */
+    char config[300]; /* dir/team.json */
+    char log[300];    /* dir/server.log: the server's stderr */
+    char audit[300];  /* dir/data/audit.log unless the config says otherwise */
+    char token[80];   /* an all-scopes token, id "all" */
+} server;
+
+typedef struct resp {
+    long status;
+    char *body;
+    json_t *json; /* parsed body, or NULL */
+    char *headers;
+} resp;
+
+/* the absolute path of the binary under test ($CTXD_BIN, default build/ctxd) */
+const char *ctxd_bin(void);
+/* a fresh temp dir with a small workspace (see harness.c for its files) */
+void srv_init(server *s);
+/* write team.json: the workspace "main" (default), the token "all", plus extra top-level
+ * fields given as JSON object members without braces (e.g. "\"maxRps\": 5"), may be "" */
+void srv_config(server *s, const char *extra_fields);
+/* mint a token with ctxd itself; returns true and fills out */
+bool srv_token(server *s, const char *id, const char *scopes, char out[80]);
+bool srv_start(server *s);
+/* SIGTERM and wait; returns the exit status (or -1) */
+int srv_stop(server *s);
+/* run ctxd with args (NULL-terminated); returns exit status; stdout/stderr into out/err if given */
+int run_ctxd(const char *const *args, char **out, char **err);
+
+/* write a file under the workspace, creating directories */
+void ws_write(server *s, const char *rel, const char *content);
+
+/* requests: headers is a NULL-terminated list of "Name: value" lines, may be NULL */
+resp *req(server *s, const char *method, const char *path, const char *token,
+          const char *const *headers, const char *body);
+resp *call_tool(server *s, const char *token, const char *name, const char *args_json);
+const char *resp_header(resp *r, const char *name); /* static copy of the value, or NULL */
+const char *result_text(resp *r);                   /* result.content[0].text */
+bool result_is_error(resp *r);
+const char *error_code(resp *r); /* error_code of an error envelope */
+void resp_free(resp *r);
+
+/* the audit log's lines, parsed */
+json_t *audit_lines(server *s);
+/* a whole file's content (malloc), or NULL */
+char *slurp(const char *path);
+long long now_ms(void);
+
+#endif
