@@ -9,6 +9,10 @@
  * call per matching line plus one per file. Files are then ordered by match count (desc) and
  * path, which makes the output independent of scheduling. */
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <pcre2.h>
@@ -16,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,9 +64,20 @@ typedef struct file_res {
     size_t nhits;
 } file_res;
 
+/* A literal every match must contain, found by a conservative look at the pattern text, used
+ * to skip files (and the part of a file before its first line that holds it) without running
+ * the regex engine: most files of a tree do not contain what an agent searches for. */
+typedef struct literal {
+    char text[256];
+    size_t len;
+    bool icase;
+} literal;
+
 typedef struct search_job {
     tool_call *call;
     pcre2_code *re;
+    literal lit;
+    bool has_lit;
     pcre2_code *exclude_re;
     strlist files;
     file_res *res;
@@ -100,6 +116,128 @@ static walk_action collect(const walk_entry *e, void *vctx)
         return WALK_STOP;
     }
     return WALK_CONTINUE;
+}
+
+/* The literal prefix of a pattern: leading `(?i)` allowed; stops at the first metacharacter;
+ * a quantifier after the last literal character makes that character optional; any `|`
+ * (a possible top-level alternative) or other inline option means no literal. For case-
+ * insensitive patterns only a run without `k` and `s` counts: with Unicode case folding they
+ * also match U+212A and U+017F, which a byte search would miss. */
+static bool extract_literal(const char *pat, size_t n, literal *lit)
+{
+    memset(lit, 0, sizeof *lit);
+    size_t i = 0;
+    if (n >= 4 && memcmp(pat, "(?i)", 4) == 0) {
+        lit->icase = true;
+        i = 4;
+    }
+    bool esc = false, in_class = false;
+    for (size_t j = i; j < n; j++) {
+        /* any unescaped `|` outside a class, or another inline option group: give up */
+        if (esc) {
+            esc = false;
+            continue;
+        }
+        if (pat[j] == '\\') {
+            esc = true;
+        } else if (in_class) {
+            in_class = pat[j] != ']';
+        } else if (pat[j] == '[') {
+            in_class = true;
+        } else if (pat[j] == '|' || (pat[j] == '(' && j + 1 < n && pat[j + 1] == '?')) {
+            return false;
+        }
+    }
+    /* candidate runs of required characters; keep the longest (its first and last bytes at
+       their distance are what the scan looks for: the longer, the fewer false candidates) */
+    char run[256];
+    size_t rl = 0;
+    for (;; i++) {
+        int lc = -1;
+        bool quant_next = false;
+        if (i < n) {
+            unsigned char c = (unsigned char)pat[i];
+            if (c == '\\' && i + 1 < n) {
+                unsigned char d = (unsigned char)pat[i + 1];
+                if (d < 0x80 && !isalnum(d)) {
+                    lc = d;
+                    i++;
+                }
+            } else if (c >= 0x20 && c < 0x7f && !strchr(".^$*+?()[]{}|\\", c)) {
+                lc = c;
+            }
+            quant_next = i + 1 < n && strchr("*+?{", pat[i + 1]);
+        }
+        bool breaks = lc < 0 || quant_next ||
+                      (lit->icase && (lc == 'k' || lc == 'K' || lc == 's' || lc == 'S')) ||
+                      rl == sizeof run - 1;
+        if (breaks && rl >= 2 && rl > lit->len) {
+            memcpy(lit->text, run, rl);
+            lit->len = rl;
+        }
+        if (lc < 0 || quant_next) {
+            break; /* the end of the required prefix */
+        }
+        if (breaks) {
+            rl = 0;
+            if (lit->icase && (lc == 'k' || lc == 'K' || lc == 's' || lc == 'S')) {
+                continue;
+            }
+        }
+        run[rl++] = (char)lc;
+    }
+    if (lit->len < 2) {
+        return false;
+    }
+    return true;
+}
+
+static bool literal_at(const literal *lit, const char *p)
+{
+    return lit->icase ? strncasecmp(p, lit->text, lit->len) == 0
+                      : memcmp(p, lit->text, lit->len) == 0;
+}
+
+/* The first occurrence of the literal in hay, or NULL. The scan compares the literal's first
+ * and last bytes (both cases when case-insensitive) at their distance, 16 positions at a time
+ * with SSE2, and checks the whole literal only where both agree: a pair of bytes at a fixed
+ * distance is far rarer in code than any single byte (W. Muła's "SIMD-friendly" substring
+ * search). */
+static const char *find_literal(const literal *lit, const char *hay, size_t n)
+{
+    size_t m = lit->len;
+    if (n < m) {
+        return NULL;
+    }
+    unsigned char f = (unsigned char)lit->text[0], g = (unsigned char)lit->text[m - 1];
+    unsigned char f2 = lit->icase ? (unsigned char)(islower(f) ? toupper(f) : tolower(f)) : f;
+    unsigned char g2 = lit->icase ? (unsigned char)(islower(g) ? toupper(g) : tolower(g)) : g;
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i F1 = _mm_set1_epi8((char)f), F2 = _mm_set1_epi8((char)f2);
+    const __m128i G1 = _mm_set1_epi8((char)g), G2 = _mm_set1_epi8((char)g2);
+    for (; i + (m - 1) + 16 <= n; i += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(hay + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(hay + i + m - 1));
+        __m128i ea = _mm_or_si128(_mm_cmpeq_epi8(a, F1), _mm_cmpeq_epi8(a, F2));
+        __m128i eb = _mm_or_si128(_mm_cmpeq_epi8(b, G1), _mm_cmpeq_epi8(b, G2));
+        unsigned mask = (unsigned)_mm_movemask_epi8(_mm_and_si128(ea, eb));
+        while (mask) {
+            unsigned bit = (unsigned)__builtin_ctz(mask);
+            if (literal_at(lit, hay + i + bit)) {
+                return hay + i + bit;
+            }
+            mask &= mask - 1;
+        }
+    }
+#endif
+    for (; i + m <= n; i++) {
+        unsigned char c = (unsigned char)hay[i];
+        if ((c == f || c == f2) && literal_at(lit, hay + i)) {
+            return hay + i;
+        }
+    }
+    return NULL;
 }
 
 static bool read_file(int fd, char **data, size_t *cap, size_t *len)
@@ -142,12 +280,78 @@ static bool line_excluded(search_job *job, pcre2_match_data *md, const char *p, 
            pcre2_match(job->exclude_re, (PCRE2_SPTR)p, n, 0, 0, md, NULL) >= 0;
 }
 
+/* record the matching line [lstart, lend) whose first match is at [hs, he) within it */
+static void record(search_job *job, file_res *fr, const char *data, size_t lstart, size_t lend,
+                   size_t hs, size_t he, int64_t line, arena *scratch)
+{
+    fr->count++;
+    if (fr->nhits >= job->max_results) {
+        return;
+    }
+    if (!fr->hits) {
+        fr->hits = arena_alloc(scratch, job->max_results * sizeof *fr->hits);
+        if (!fr->hits) {
+            atomic_store(&job->oom, true);
+            return;
+        }
+    }
+    hit *h = &fr->hits[fr->nhits];
+    h->line = line;
+    h->len = lend - lstart;
+    h->text = arena_strndup(scratch, data + lstart, h->len);
+    h->mstart = hs;
+    h->mend = he;
+    if (!h->text) {
+        atomic_store(&job->oom, true);
+        return;
+    }
+    fr->nhits++;
+}
+
+/* the line number of offset `to`, counting onward from (*counted_to, *line) */
+static int64_t line_at(const char *data, size_t to, size_t *counted_to, int64_t *line)
+{
+    for (size_t i = *counted_to; i < to;) {
+        const char *nl = memchr(data + i, '\n', to - i);
+        if (!nl) {
+            break;
+        }
+        (*line)++;
+        i = (size_t)(nl - data) + 1;
+    }
+    *counted_to = to;
+    return *line;
+}
+
 static void search_file(search_job *job, file_res *fr, const char *data, size_t len,
                         pcre2_match_data *md, pcre2_match_data *md2, arena *scratch)
 {
     size_t pos = 0;
     int64_t line = 1;
     size_t counted_to = 0; /* newlines counted up to here */
+    if (job->has_lit) {
+        /* literal-driven: only lines holding the required literal can match; the engine runs
+           on those lines alone */
+        while (pos < len) {
+            const char *at = find_literal(&job->lit, data + pos, len - pos);
+            if (!at) {
+                return;
+            }
+            size_t a = (size_t)(at - data);
+            const char *ls = a > pos ? memrchr(data + pos, '\n', a - pos) : NULL;
+            size_t lstart = ls ? (size_t)(ls - data) + 1 : pos;
+            const char *le = memchr(at, '\n', len - a);
+            size_t lend = le ? (size_t)(le - data) : len;
+            if (pcre2_match(job->re, (PCRE2_SPTR)(data + lstart), lend - lstart, 0, 0, md2, NULL) >= 0 &&
+                !line_excluded(job, md, data + lstart, lend - lstart)) {
+                PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md2);
+                record(job, fr, data, lstart, lend, ov[0], ov[1],
+                       line_at(data, lstart, &counted_to, &line), scratch);
+            }
+            pos = lend + 1;
+        }
+        return;
+    }
     while (pos <= len) {
         int rc = pcre2_match(job->re, (PCRE2_SPTR)data, len, pos, 0, md, NULL);
         if (rc < 0) {
@@ -179,33 +383,8 @@ static void search_file(search_job *job, file_res *fr, const char *data, size_t 
             }
         }
         if (ok && !line_excluded(job, md2, data + lstart, lend - lstart)) {
-            for (size_t i = counted_to; i < lstart;) {
-                const char *nl = memchr(data + i, '\n', lstart - i);
-                if (!nl) {
-                    break;
-                }
-                line++;
-                i = (size_t)(nl - data) + 1;
-            }
-            counted_to = lstart;
-            fr->count++;
-            if (fr->nhits < job->max_results) {
-                if (!fr->hits) {
-                    fr->hits = arena_alloc(scratch, job->max_results * sizeof *fr->hits);
-                }
-                if (fr->hits) {
-                    hit *h = &fr->hits[fr->nhits++];
-                    h->line = line;
-                    h->len = lend - lstart;
-                    h->text = arena_strndup(scratch, data + lstart, h->len);
-                    h->mstart = hs;
-                    h->mend = he;
-                    if (!h->text) {
-                        fr->nhits--;
-                        atomic_store(&job->oom, true);
-                    }
-                }
-            }
+            record(job, fr, data, lstart, lend, hs, he, line_at(data, lstart, &counted_to, &line),
+                   scratch);
         }
         if (!le) {
             break;
@@ -382,6 +561,7 @@ static err search_one(tool_call *call, tool_out *out, const json_t *q, json_t *m
     if (!job.re) {
         return ERR_OK;
     }
+    job.has_lit = extract_literal(pattern, plen, &job.lit);
     if (excl_pat && !(job.exclude_re = compile_re(excl_pat, strlen(excl_pat), out, true))) {
         goto out;
     }
