@@ -6,7 +6,7 @@
 #include "tools/dispatch.h"
 
 const route *api_routes(size_t *n);
-/* a dispatch result as MCP's CallToolResult (also the REST `result`) */
-json_t *api_call_result(const dispatch_res *res);
+/* append a dispatch result as MCP's CallToolResult (also the REST `result`) */
+void api_call_result(buf *out, const dispatch_res *res);
 
 #endif

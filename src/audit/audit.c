@@ -23,9 +23,48 @@ static char *path;
 static unsigned char hmac_key[64];
 static size_t hmac_key_len;
 static int64_t sync_every_ms = 1000;
-static int64_t last_sync_ms;
 static atomic_bool failed;
 static atomic_ullong failures;
+static bool dirty; /* lines written since the last fdatasync (under lock) */
+static pthread_t syncer;
+static bool syncer_running;
+static pthread_cond_t syncer_wake = PTHREAD_COND_INITIALIZER;
+
+/* fdatasync at most every auditSyncMs, off the request path: a sync can take milliseconds,
+ * and holding the write lock through it would stall every response behind it. The descriptor
+ * is dup'ed under the lock so a concurrent reopen cannot close it mid-sync. */
+static void *sync_loop(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&lock);
+    while (syncer_running) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t ms = sync_every_ms > 0 ? sync_every_ms : 1000;
+        ts.tv_sec += ms / 1000;
+        ts.tv_nsec += (ms % 1000) * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&syncer_wake, &lock, &ts);
+        if (!dirty || fd < 0) {
+            continue;
+        }
+        int sfd = dup(fd);
+        dirty = false;
+        pthread_mutex_unlock(&lock);
+        if (sfd >= 0) {
+            if (fdatasync(sfd) != 0 && errno != EINVAL) { /* EINVAL: /dev/null and friends */
+                log_error("audit: fdatasync failed: %s", strerror(errno));
+            }
+            close(sfd);
+        }
+        pthread_mutex_lock(&lock);
+    }
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
 
 static int mkdir_parents(const char *file)
 {
@@ -111,14 +150,26 @@ err audit_open(const char *log_path, const char *hmac_key_path, int64_t sync_ms,
     xfree(path);
     path = xstrdup(log_path);
     sync_every_ms = sync_ms;
-    last_sync_ms = clock_mono_ms();
     atomic_store(&failed, false);
+    bool start = !syncer_running;
+    syncer_running = true;
     pthread_mutex_unlock(&lock);
+    if (start && pthread_create(&syncer, NULL, sync_loop, NULL) != 0) {
+        syncer_running = false;
+    }
     return ERR_OK;
 }
 
 void audit_close(void)
 {
+    pthread_mutex_lock(&lock);
+    bool join = syncer_running;
+    syncer_running = false;
+    pthread_cond_signal(&syncer_wake);
+    pthread_mutex_unlock(&lock);
+    if (join) {
+        pthread_join(syncer, NULL);
+    }
     pthread_mutex_lock(&lock);
     if (fd >= 0) {
         fdatasync(fd);
@@ -224,12 +275,8 @@ bool audit_write(const audit_record *r)
             w = write(fd, line.ptr, line.len);
         } while (w < 0 && errno == EINTR);
         ok = w == (ssize_t)line.len;
-        if (ok && sync_every_ms >= 0) {
-            int64_t now = clock_mono_ms();
-            if (now - last_sync_ms >= sync_every_ms) {
-                ok = fdatasync(fd) == 0 || errno == EINVAL; /* EINVAL: /dev/null and friends */
-                last_sync_ms = now;
-            }
+        if (ok) {
+            dirty = true;
         }
     }
     if (!ok) {

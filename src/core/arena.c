@@ -33,8 +33,11 @@ static arena_chunk *new_chunk(arena *a, size_t need)
     if (cap < need) {
         cap = need;
     }
+    if (a->used_total + cap > a->max_total) {
+        cap = need; /* near the cap, a chunk of just what was asked still fits */
+    }
     size_t total;
-    if (!size_add(cap, sizeof(arena_chunk), &total) || a->used_total + cap > a->max_total) {
+    if (!size_add(cap, sizeof(arena_chunk), &total) || cap > a->max_total - a->used_total) {
         return NULL;
     }
     arena_chunk *c = xmalloc(total);

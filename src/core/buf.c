@@ -46,6 +46,7 @@ bool buf_reserve(buf *b, size_t extra)
     }
     b->ptr = p;
     b->cap = cap;
+    p[b->len] = '\0'; /* the invariant holds from the first allocation on, even while empty */
     return true;
 }
 

@@ -2,11 +2,15 @@
 #include "core/jsonx.h"
 
 #include <math.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/utf8.h"
 
 int jsonx_depth(const json_t *v)
 {
@@ -91,7 +95,9 @@ static void canon_string(buf *out, const char *s, size_t n)
     buf_putc(out, '"');
 }
 
-/* shortest representation that reads back to the same double (ECMAScript-like) */
+/* RFC 8785 §3.2.2.3: ECMAScript's Number.prototype.toString. The shortest digit string that
+ * reads back to the same double (d1..dk, value = 0.d1..dk x 10^n), then: integers up to 21
+ * digits written out with zeros, fractions down to 1e-6 as 0.000ddd, the rest as d.ddde±x. */
 static void canon_real(buf *out, double d)
 {
     if (!isfinite(d)) {
@@ -102,23 +108,84 @@ static void canon_real(buf *out, double d)
         buf_putc(out, '0');
         return;
     }
-    if (d == floor(d) && fabs(d) < 1e21) {
-        buf_printf(out, "%.0f", d);
-        return;
+    if (d < 0) {
+        buf_putc(out, '-');
+        d = -d;
     }
     char tmp[40];
     for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
         if (strtod(tmp, NULL) == d) {
             break;
         }
     }
-    buf_puts(out, tmp);
+    /* tmp is `D[.DDD]e±XX`: collect the digits, drop trailing zeros */
+    char digits[24];
+    int k = 0;
+    const char *p = tmp;
+    for (; *p && *p != 'e'; p++) {
+        if (*p >= '0' && *p <= '9' && k < (int)sizeof digits - 1) {
+            digits[k++] = *p;
+        }
+    }
+    while (k > 1 && digits[k - 1] == '0') {
+        k--;
+    }
+    digits[k] = '\0';
+    int n = (int)strtol(p + 1, NULL, 10) + 1; /* printf wrote it: within ±324 */
+    if (k <= n && n <= 21) {
+        buf_append(out, digits, (size_t)k);
+        for (int i = k; i < n; i++) {
+            buf_putc(out, '0');
+        }
+    } else if (0 < n && n <= 21) {
+        buf_append(out, digits, (size_t)n);
+        buf_putc(out, '.');
+        buf_append(out, digits + n, (size_t)(k - n));
+    } else if (-6 < n && n <= 0) {
+        buf_puts(out, "0.");
+        for (int i = n; i < 0; i++) {
+            buf_putc(out, '0');
+        }
+        buf_append(out, digits, (size_t)k);
+    } else {
+        buf_putc(out, digits[0]);
+        if (k > 1) {
+            buf_putc(out, '.');
+            buf_append(out, digits + 1, (size_t)(k - 1));
+        }
+        buf_printf(out, "e%c%d", n - 1 < 0 ? '-' : '+', abs(n - 1));
+    }
 }
 
+/* RFC 8785 §3.2.3: keys sort by UTF-16 code units. That is UTF-8 byte order except where one
+ * key has a character of U+E000..U+FFFF (lead byte 0xEE/0xEF) and the other one above U+FFFF
+ * (lead byte 0xF0..0xF4, a surrogate pair 0xD800.. in UTF-16) at the first difference. */
 static int key_cmp(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    const unsigned char *x = *(const unsigned char *const *)a;
+    const unsigned char *y = *(const unsigned char *const *)b;
+    size_t i = 0;
+    while (x[i] && x[i] == y[i]) {
+        i++;
+    }
+    if (x[i] == y[i]) {
+        return 0;
+    }
+    /* the character that differs starts at the same offset in both */
+    size_t s = i;
+    while (s > 0 && (x[s] & 0xC0) == 0x80) {
+        s--;
+    }
+    unsigned char lx = x[s], ly = y[s];
+    bool bmp_high_x = lx == 0xEE || lx == 0xEF, bmp_high_y = ly == 0xEE || ly == 0xEF;
+    if (bmp_high_x && ly >= 0xF0) {
+        return 1;
+    }
+    if (bmp_high_y && lx >= 0xF0) {
+        return -1;
+    }
+    return x[i] < y[i] ? -1 : 1;
 }
 
 void jsonx_canonical(buf *out, const json_t *v)
@@ -166,9 +233,16 @@ void jsonx_canonical(buf *out, const json_t *v)
     case JSON_STRING:
         canon_string(out, json_string_value(v), json_string_length(v));
         break;
-    case JSON_INTEGER:
-        buf_printf(out, "%lld", (long long)json_integer_value(v));
+    case JSON_INTEGER: {
+        /* RFC 8785 numbers are doubles: past 2^53 an integer is written as its double is */
+        long long i = (long long)json_integer_value(v);
+        if (i > (1LL << 53) || i < -(1LL << 53)) {
+            canon_real(out, (double)i);
+        } else {
+            buf_printf(out, "%lld", i);
+        }
         break;
+    }
     case JSON_REAL:
         canon_real(out, json_real_value(v));
         break;
@@ -204,4 +278,92 @@ const char *jsonx_str(const json_t *obj, const char *key)
         return NULL;
     }
     return json_string_value(v);
+}
+
+/* the number of leading bytes that go into a JSON string as they are: 0x20..0x7f but `"` and
+ * `\\` (SSE2: bytes >= 0x80 are negative as signed, so one compare catches them with the
+ * controls) */
+static size_t plain_run(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'),
+                  bslash = _mm_set1_epi8('\\');
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, space),
+                                   _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(bad);
+        if (mask) {
+            return i + (unsigned)__builtin_ctz(mask);
+        }
+    }
+#endif
+    while (i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\') {
+        i++;
+    }
+    return i;
+}
+
+void jsonx_put_string(buf *out, const char *s, size_t n)
+{
+    /* 0: copy as is; 1: escape; 2: start of a multi-byte sequence, validate */
+    static unsigned char cls[256];
+    static bool ready;
+    if (!ready) {
+        for (int c = 0; c < 256; c++) {
+            cls[c] = c < 0x20 || c == '"' || c == '\\' ? 1 : c >= 0x80 ? 2 : 0;
+        }
+        ready = true; /* idempotent: racing initializations write the same bytes */
+    }
+    if (!buf_reserve(out, n + n / 8 + 2)) {
+        return;
+    }
+    buf_putc(out, '"');
+    const unsigned char *p = (const unsigned char *)s;
+    size_t run = 0, i = 0;
+    while (i < n) {
+        i += plain_run(p + i, n - i);
+        if (i >= n) {
+            break;
+        }
+        unsigned char k = cls[p[i]];
+        if (k == 0) {
+            i++;
+            continue;
+        }
+        if (k == 2) {
+            size_t l = utf8_seq_len(p + i, n - i);
+            if (l) {
+                i += l;
+                continue;
+            }
+        }
+        buf_append(out, s + run, i - run);
+        if (k == 2) {
+            buf_append(out, "\xEF\xBF\xBD", 3);
+            i++;
+            while (i < n && (p[i] & 0xC0) == 0x80) {
+                i++;
+            }
+        } else {
+            char esc[8];
+            const char *e = esc;
+            switch (p[i]) {
+            case '"': e = "\\\""; break;
+            case '\\': e = "\\\\"; break;
+            case '\n': e = "\\n"; break;
+            case '\t': e = "\\t"; break;
+            case '\r': e = "\\r"; break;
+            case '\b': e = "\\b"; break;
+            case '\f': e = "\\f"; break;
+            default: snprintf(esc, sizeof esc, "\\u%04x", p[i]);
+            }
+            buf_puts(out, e);
+            i++;
+        }
+        run = i;
+    }
+    buf_append(out, s + run, n - run);
+    buf_putc(out, '"');
 }

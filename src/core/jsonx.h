@@ -20,6 +20,10 @@ int jsonx_depth(const json_t *v);
 void jsonx_canonical(buf *out, const json_t *v);
 /* compact dump into out (UTF-8, no ASCII escaping, insertion order) */
 void jsonx_dump(buf *out, const json_t *v);
+/* append s as a quoted JSON string: `"`, `\` and controls escaped, invalid UTF-8 replaced by
+ * U+FFFD, everything else raw. One pass with a fast path for runs of plain ASCII: this is
+ * the hot path of every tool result (a file's text). */
+void jsonx_put_string(buf *out, const char *s, size_t n);
 /* the string value of key if it is a string (NUL-free), else NULL */
 const char *jsonx_str(const json_t *obj, const char *key);
 

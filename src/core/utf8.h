@@ -10,10 +10,16 @@
 
 #include "core/buf.h"
 
+/* the number of leading bytes of p below 0x80 (SSE2, 16 at a time) */
+size_t utf8_ascii_run(const unsigned char *p, size_t n);
 /* length of the valid sequence at s (1..4), or 0 if invalid */
 size_t utf8_seq_len(const unsigned char *s, size_t n);
 bool utf8_valid(const char *s, size_t n);
-/* append s to out with invalid sequences replaced by U+FFFD */
+/* append s to out with each maximal invalid subpart (Unicode §3.9, U+FFFD substitution of
+ * maximal subparts: what WHATWG and Rust's from_utf8_lossy do) replaced by one U+FFFD */
 void utf8_append_repaired(buf *out, const char *s, size_t n);
+/* append UTF-16 code units (after any byte-order mark; le: little-endian) as UTF-8; an unpaired
+ * surrogate or a final odd byte becomes U+FFFD */
+void utf8_append_utf16(buf *out, const unsigned char *s, size_t n, bool le);
 
 #endif

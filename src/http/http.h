@@ -49,9 +49,12 @@ struct http_req {
     char request_id[33];
     int64_t start_ns;
     char ip[64];
+    char ip_key[96]; /* the rate-limit key of the client address */
+    bool deferred;   /* no body: decided on the second call */
 
     buf body;
     bool body_too_large;
+    size_t discarded; /* body bytes dropped after body_too_large */
     json_t *json; /* the parsed body (ROUTE_BODY) */
 
     principal who;
@@ -79,6 +82,8 @@ const char *http_query(http_req *r, const char *name);
 /* responses: each takes ownership of body */
 void http_header_add(http_req *r, const char *name, const char *value);
 void http_json(http_req *r, int status, json_t *body);
+/* a body already serialized as JSON text; takes the buffer's content (a failed buffer: 500) */
+void http_json_buf(http_req *r, int status, buf *body);
 /* the DESIGN §4 envelope; extra members may be added with extra (owned, may be NULL) */
 void http_error(http_req *r, err code, const char *message, json_t *extra);
 /* add the Retry-After / RateLimit headers of a rate_state for policy */

@@ -37,6 +37,17 @@ void http_json(http_req *r, int status, json_t *body)
     buf_init(&b, 0);
     jsonx_dump(&b, body);
     json_decref(body);
+    http_json_buf(r, status, &b);
+}
+
+void http_json_buf(http_req *r, int status, buf *body)
+{
+    if (r->responded) {
+        buf_release(body);
+        return;
+    }
+    buf b = *body;
+    buf_init(body, 0);
     if (b.failed) {
         buf_release(&b);
         buf_init(&b, 0);
@@ -63,9 +74,12 @@ void http_error(http_req *r, err code, const char *message, json_t *extra)
         json_object_set_new(body, "requestId", json_string(r->request_id));
     }
     if (code == ERR_UNAUTHORIZED) {
+        /* RFC 6750 §3.1: error="invalid_token" when a credential was presented, none otherwise */
+        bool presented = http_header(r, "Authorization") || http_header(r, "X-API-Key");
         char h[256];
         snprintf(h, sizeof h,
-                 "Bearer realm=\"ctxd\", resource_metadata=\"/.well-known/oauth-protected-resource\"");
+                 "Bearer realm=\"ctxd\", %sresource_metadata=\"/.well-known/oauth-protected-resource\"",
+                 presented ? "error=\"invalid_token\", " : "");
         http_header_add(r, "WWW-Authenticate", h);
     }
     /* a refusal names its reason; a call that ran and then failed shows only in `status` */

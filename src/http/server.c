@@ -29,6 +29,9 @@
 #include "core/strutil.h"
 #include "http/http.h"
 
+/* how much of a body past maxBodyBytes is read and dropped so the 413 can be sent */
+#define BODY_DISCARD_MAX ((size_t)8 << 20)
+
 static struct MHD_Daemon *daemon_handle;
 static const route *route_table;
 static size_t n_route_table;
@@ -198,12 +201,6 @@ static bool admit(http_req *r, const char *ip_key)
 static void run(http_req *r)
 {
     if (r->route->flags & ROUTE_BODY) {
-        if (r->body_too_large) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "request body is over maxBodyBytes (%zu)", r->cfg->max_body_bytes);
-            http_error(r, ERR_PAYLOAD_TOO_LARGE, msg, NULL);
-            return;
-        }
         char why[300];
         r->json = jsonx_parse(r->body.ptr ? r->body.ptr : "", r->body.len, why, sizeof why);
         if (!r->json) {
@@ -212,6 +209,35 @@ static void run(http_req *r)
         }
     }
     r->route->fn(r);
+}
+
+/* route, then the shared checks; false when r already holds the answer (or the route ran) */
+static bool decide(http_req *r)
+{
+    const char *ip_key = r->ip_key;
+    const char *url = r->url, *method = r->method;
+    bool known;
+    char allow[64];
+    r->route = find_route(url, method, &known, allow, sizeof allow);
+    if (!r->route) {
+        if (known) {
+        http_header_add(r, "Allow", allow);
+        http_error(r, ERR_METHOD_NOT_ALLOWED, "method not allowed on this route", NULL);
+        } else {
+        http_error(r, ERR_NOT_FOUND, "no such route", NULL);
+        }
+        return false;
+    }
+    r->audited = (r->route->flags & ROUTE_AUDITED) != 0;
+    r->audit.method = r->route->path;
+    if (!admit(r, ip_key)) {
+        return false;
+    }
+    if (!(r->route->flags & ROUTE_BODY)) {
+        run(r);
+        return false;
+    }
+    return true;
 }
 
 static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url,
@@ -239,25 +265,17 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         char ip_key[96];
         client_ip(conn, r->ip, sizeof r->ip, ip_key, sizeof ip_key);
         r->audit.source_ip = r->ip;
-        bool known;
-        char allow[64];
-        r->route = find_route(url, method, &known, allow, sizeof allow);
-        if (!r->route) {
-            if (known) {
-                http_header_add(r, "Allow", allow);
-                http_error(r, ERR_METHOD_NOT_ALLOWED, "method not allowed on this route", NULL);
-            } else {
-                http_error(r, ERR_NOT_FOUND, "no such route", NULL);
-            }
-            return queue(r);
+        /* A request without a body is answered on the next call: a response queued on the
+           first one makes libmicrohttpd close the connection, as it cannot know that no body
+           follows. A request with a body is judged at once, so a refusal reads none of it. */
+        const char *cl = http_header(r, "Content-Length");
+        bool has_body = (cl && strcmp(cl, "0") != 0) || http_header(r, "Transfer-Encoding");
+        snprintf(r->ip_key, sizeof r->ip_key, "%s", ip_key);
+        if (!has_body) {
+            r->deferred = true;
+            return MHD_YES;
         }
-        r->audited = (r->route->flags & ROUTE_AUDITED) != 0;
-        r->audit.method = r->route->path;
-        if (!admit(r, ip_key)) {
-            return queue(r);
-        }
-        if (!(r->route->flags & ROUTE_BODY)) {
-            run(r);
+        if (!decide(r)) {
             return queue(r);
         }
         return MHD_YES;
@@ -266,26 +284,35 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         if (!r->body_too_large) {
             buf_append(&r->body, upload_data, *upload_data_size);
             if (r->body.failed) {
-                /* a chunked body grew past the limit: answer now, read no more of it */
+                /* a chunked body grew past the limit: keep none of it, decide the answer now */
                 r->body_too_large = true;
                 buf_release(&r->body);
                 char msg[160];
                 snprintf(msg, sizeof msg, "request body is over maxBodyBytes (%zu)", r->cfg->max_body_bytes);
                 http_error(r, ERR_PAYLOAD_TOO_LARGE, msg, NULL);
-                *upload_data_size = 0;
-                if (queue(r) == MHD_YES) {
-                    return MHD_YES;
-                }
-                return MHD_NO; /* close the connection: the rest of the body is never read */
+            }
+        } else {
+            /* libmicrohttpd cannot queue a response in the middle of a body (MHD_queue_response
+             * fails there, and closing at once loses the answer), so the rest is read and
+             * dropped, but only up to BODY_DISCARD_MAX: past that the connection is closed */
+            r->discarded += *upload_data_size;
+            if (r->discarded > BODY_DISCARD_MAX) {
+                return MHD_NO;
             }
         }
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (r->status) {
-        return MHD_YES; /* already answered */
+    if (r->deferred) {
+        r->deferred = false;
+        if (decide(r)) {
+            run(r); /* a body route with an empty body: the parse refuses it */
+        }
+        return queue(r);
     }
-    run(r);
+    if (!r->responded) {
+        run(r);
+    }
     return queue(r);
 }
 

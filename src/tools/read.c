@@ -198,47 +198,15 @@ static bool read_fully(int fd, char *dst, size_t n, size_t *got)
     return true;
 }
 
-/* UTF-16 (with BOM) to UTF-8, unpaired surrogates become U+FFFD */
+/* UTF-16 (with BOM) to UTF-8 */
 static char *utf16_to_utf8(const unsigned char *s, size_t n, bool le, size_t *out_len)
 {
     buf b;
     buf_init(&b, n * 2 + 16);
-    for (size_t i = 2; i + 1 < n; i += 2) {
-        unsigned u = le ? (unsigned)(s[i] | s[i + 1] << 8) : (unsigned)(s[i] << 8 | s[i + 1]);
-        unsigned cp = u;
-        if (u >= 0xD800 && u <= 0xDBFF && i + 3 < n) {
-            unsigned v = le ? (unsigned)(s[i + 2] | s[i + 3] << 8) : (unsigned)(s[i + 2] << 8 | s[i + 3]);
-            if (v >= 0xDC00 && v <= 0xDFFF) {
-                cp = 0x10000 + ((u - 0xD800) << 10) + (v - 0xDC00);
-                i += 2;
-            } else {
-                cp = 0xFFFD;
-            }
-        } else if (u >= 0xD800 && u <= 0xDFFF) {
-            cp = 0xFFFD;
-        }
-        char e[4];
-        size_t k;
-        if (cp < 0x80) {
-            e[0] = (char)cp;
-            k = 1;
-        } else if (cp < 0x800) {
-            e[0] = (char)(0xC0 | cp >> 6);
-            e[1] = (char)(0x80 | (cp & 0x3F));
-            k = 2;
-        } else if (cp < 0x10000) {
-            e[0] = (char)(0xE0 | cp >> 12);
-            e[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            e[2] = (char)(0x80 | (cp & 0x3F));
-            k = 3;
-        } else {
-            e[0] = (char)(0xF0 | cp >> 18);
-            e[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-            e[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            e[3] = (char)(0x80 | (cp & 0x3F));
-            k = 4;
-        }
-        buf_append(&b, e, k);
+    utf8_append_utf16(&b, s + 2, n - 2, le);
+    if (b.failed) {
+        buf_release(&b);
+        return NULL;
     }
     return buf_detach(&b, out_len);
 }
@@ -431,15 +399,16 @@ static const char *ext_of(const char *rel)
     return dot && dot != base ? dot + 1 : "";
 }
 
-/* one file; appends to text. Returns false if the file failed (message already appended as
- * `ERROR: ...` in batch mode, or the whole result set to isError when single). */
+/* one file; appends to text. *failed is the error_code if the file failed (message already
+ * appended as `ERROR: <rel>: ...` in batch mode, or the whole result set to isError when
+ * single), else NULL. */
 static err read_one(tool_call *call, tool_out *out, const char *path, size_t plen,
-                    const read_spec *spec0, bool batch, json_t *files, bool *failed)
+                    const read_spec *spec0, bool batch, json_t *files, const char **failed)
 {
-    char rel[PATH_MAX_LEN + 1];
+    char rel[PATH_MAX_LEN + 1] = "";
     tool_out tmp = {0};
     buf_init(&tmp.text, 0);
-    *failed = false;
+    *failed = NULL;
     file_view f = {.fd = -1};
     err rc = ERR_OK;
     read_spec spec = *spec0;
@@ -454,7 +423,7 @@ static err read_one(tool_call *call, tool_out *out, const char *path, size_t ple
     path_status ps;
     f.fd = path_open_file(call->ws->root_fd, call->ws->root_real, rel, &sb, &ps);
     if (f.fd < 0) {
-        if (ps == PATH_NOT_FILE) {
+        if (ps == PATH_NOT_FILE && S_ISDIR(sb.st_mode)) {
             /* a directory deserves a pointer to the right tool */
             tool_fail(&tmp, "not_a_file", "'%s' is a directory, not a file; use ctx_tree path=\"%s\"",
                       rel, *rel ? rel : ".");
@@ -498,6 +467,11 @@ static err read_one(tool_call *call, tool_out *out, const char *path, size_t ple
     int64_t nlines;
     if (spec.kind == READ_RAW) {
         utf8_append_repaired(dst, f.data, f.len);
+        /* verbatim: the one newline the result loses at the end is this extra one (alone), or
+           the separator before the next file (batch) */
+        if (!batch || (f.len && f.data[f.len - 1] != '\n')) {
+            buf_putc(dst, '\n');
+        }
         nlines = for_each_line(call, &f, NULL, NULL);
     } else if (spec.kind == READ_REFERENCE) {
         nlines = for_each_line(call, &f, NULL, NULL);
@@ -527,7 +501,7 @@ static err read_one(tool_call *call, tool_out *out, const char *path, size_t ple
             spec.segs[0].start = 1;
             spec.segs[0].end = INT64_MAX;
         }
-        if (spec.segs[0].start > nlines) {
+        if (spec.windowed && spec.segs[0].start > nlines) {
             tool_fail(&tmp, "out_of_range", "'%s' has %lld lines; line %lld is past the end", rel,
                       (long long)nlines, (long long)spec.segs[0].start);
             goto fail;
@@ -566,7 +540,7 @@ static err read_one(tool_call *call, tool_out *out, const char *path, size_t ple
 done:
     goto out;
 fail:
-    *failed = true;
+    *failed = tmp.error_code ? tmp.error_code : "not_found";
     if (batch) {
         const char *msg = tmp.text.ptr ? tmp.text.ptr : "ERROR: failed";
         if (strncmp(msg, "ERROR: ", 7) == 0) {
@@ -637,14 +611,18 @@ err tool_ctx_read(tool_call *call, tool_out *out)
     bool batch = json_is_array(arg_get(call, "paths")) && paths.n > 0;
     json_t *files = json_array();
     size_t nfailed = 0;
+    const char *first_code = NULL;
     err rc = ERR_OK;
     for (size_t i = 0; i < paths.n && rc == ERR_OK; i++) {
         if (i) {
             buf_putc(&out->text, '\n');
         }
-        bool failed;
+        const char *failed;
         rc = read_one(call, out, paths.v[i], paths.lens[i], &spec, batch, files, &failed);
-        nfailed += failed;
+        nfailed += failed != NULL;
+        if (failed && !first_code) {
+            first_code = failed;
+        }
         if (!batch && failed) {
             break;
         }
@@ -659,8 +637,11 @@ err tool_ctx_read(tool_call *call, tool_out *out)
     }
     if (batch) {
         if (nfailed == json_array_size(arg_get(call, "paths"))) {
+            /* every file failed: an error result like a single failure, with the first code */
             out->is_error = true;
-            out->error_code = "not_found";
+            out->error_code = first_code;
+            out->structured = json_pack("{s:s, s:s}", "error_code", first_code, "message",
+                                        out->text.ptr ? out->text.ptr : "");
         }
         if (!out->structured) {
             out->structured = json_pack("{s:o}", "files", files);

@@ -367,8 +367,8 @@ static void search_file(search_job *job, file_res *fr, const char *data, size_t 
         size_t lstart = ls ? (size_t)(ls - data) + 1 : pos;
         const char *le = memchr(data + ms, '\n', len - ms);
         size_t lend = le ? (size_t)(le - data) : len;
-        if (lstart == len && len > 0 && data[len - 1] == '\n') {
-            break; /* the empty "line" after a final newline is not a line */
+        if (lstart == len && (len == 0 || data[len - 1] == '\n')) {
+            break; /* the empty "line" after a final newline (or of an empty file) is no line */
         }
         size_t hs = ms - lstart, he = me - lstart;
         bool ok = me <= lend;
@@ -406,6 +406,8 @@ static void *worker(void *varg)
     pcre2_match_data *md2 = pcre2_match_data_create(16, NULL);
     char *data = NULL;
     size_t cap = 0;
+    buf wide; /* a UTF-16 file transcoded to UTF-8 */
+    buf_init(&wide, 0);
     for (;;) {
         size_t i = atomic_fetch_add(&job->next, 1);
         if (i >= job->files.n) {
@@ -427,23 +429,41 @@ static void *worker(void *varg)
             continue;
         }
         atomic_fetch_add(&job->scanned, 1);
+        /* a byte-order mark: UTF-16 is transcoded and a UTF-8 BOM dropped, as ripgrep does
+           (tools.md §1.4), so `^x` finds x on the first line */
         const unsigned char *u = (const unsigned char *)data;
-        bool bom16 = len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF));
-        if (bom16 || memchr(data, '\0', len < BINARY_PROBE ? len : BINARY_PROBE)) {
+        const char *text = data;
+        if (len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) {
+            buf_truncate(&wide, 0);
+            utf8_append_utf16(&wide, u + 2, len - 2, u[0] == 0xFF);
+            if (wide.failed) {
+                buf_release(&wide);
+                buf_init(&wide, 0);
+                atomic_fetch_add(&job->binary, 1);
+                continue;
+            }
+            text = wide.ptr ? wide.ptr : "";
+            len = wide.len;
+        } else if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
+            text = data + 3;
+            len -= 3;
+        }
+        if (memchr(text, '\0', len < BINARY_PROBE ? len : BINARY_PROBE)) {
             atomic_fetch_add(&job->binary, 1);
             continue;
         }
         /* a NUL further in: search up to it, as ripgrep stops at binary data */
-        const char *nul = memchr(data, '\0', len);
-        size_t slen = nul ? (size_t)(nul - data) : len;
+        const char *nul = memchr(text, '\0', len);
+        size_t slen = nul ? (size_t)(nul - text) : len;
         if (nul) {
-            const char *ls = memrchr(data, '\n', slen);
-            slen = ls ? (size_t)(ls - data) + 1 : 0;
+            const char *ls = memrchr(text, '\n', slen);
+            slen = ls ? (size_t)(ls - text) + 1 : 0;
         }
         file_res *fr = &job->res[i];
         fr->rel = job->files.v[i];
-        search_file(job, fr, data, slen, md, md2, &wa->scratch);
+        search_file(job, fr, text, slen, md, md2, &wa->scratch);
     }
+    buf_release(&wide);
     xfree(data);
     pcre2_match_data_free(md);
     pcre2_match_data_free(md2);
@@ -530,7 +550,10 @@ static err search_one(tool_call *call, tool_out *out, const json_t *q, json_t *m
 {
     json_t *pv = json_object_get(q, "pattern");
     if (!json_is_string(pv)) {
-        return tool_fail(out, "invalid_pattern", "pattern is required for action=regex");
+        /* a missing argument, not a bad pattern: refused like any other (tools.md §1.2) */
+        buf_truncate(&out->text, 0);
+        buf_puts(&out->text, "pattern is required for action=regex");
+        return ERR_INVALID_ARGUMENTS;
     }
     const char *pattern = json_string_value(pv);
     size_t plen = json_string_length(pv);
@@ -789,10 +812,12 @@ err tool_ctx_search(tool_call *call, tool_out *out)
                                 "truncated", 0);
     json_t *queries = arg_get(call, "queries");
     if (json_is_array(queries) && json_array_size(queries) > 0) {
-        size_t n = json_array_size(queries);
+        size_t n = json_array_size(queries), nfailed = 0;
+        const char *first_code = NULL;
         for (size_t i = 0; i < n; i++) {
             json_t *q = json_array_get(queries, i);
             if (!json_is_object(q)) {
+                buf_truncate(&out->text, 0);
                 buf_printf(&out->text, "queries[%zu] must be an object", i);
                 return ERR_INVALID_ARGUMENTS;
             }
@@ -808,12 +833,29 @@ err tool_ctx_search(tool_call *call, tool_out *out)
             sub.structured = json_object();
             err rc = search_one(call, &sub, merged, matches);
             json_decref(merged);
+            if (rc == ERR_INVALID_ARGUMENTS) {
+                /* the message names the query, without the output of the ones before it */
+                buf_truncate(&out->text, 0);
+                buf_printf(&out->text, "queries[%zu]: ", i);
+            }
             buf_append(&out->text, sub.text.ptr ? sub.text.ptr : "", sub.text.len);
             buf_release(&sub.text);
             json_decref(sub.structured);
             if (rc != ERR_OK) {
                 return rc;
             }
+            if (sub.is_error) {
+                nfailed++;
+                first_code = first_code ? first_code : sub.error_code;
+            }
+        }
+        if (nfailed == n) {
+            /* every query failed: an error result, like ctx_read's batch */
+            out->is_error = true;
+            out->error_code = first_code;
+            json_decref(out->structured);
+            out->structured = json_pack("{s:s, s:s}", "error_code", first_code, "message",
+                                        out->text.ptr ? out->text.ptr : "");
         }
         return ERR_OK;
     }

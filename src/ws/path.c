@@ -48,6 +48,8 @@ static const char *under(const char *p, const char *dir)
 path_status path_normalize(const char *in, size_t len, const char *root_abs, const char *root_real,
                            char *out, size_t out_cap, char *why, size_t why_len)
 {
+    /* on refusal out stays "": callers may print it, and a half-built path is no path */
+    out[0] = '\0';
     if (memchr(in, '\0', len)) {
         snprintf(why, why_len, "path contains a NUL byte");
         return PATH_OUTSIDE;
@@ -81,15 +83,18 @@ path_status path_normalize(const char *in, size_t len, const char *root_abs, con
         size_t n = slash ? (size_t)(slash - p) : strlen(p);
         if (n == 2 && p[0] == '.' && p[1] == '.') {
             snprintf(why, why_len, "'%.200s' has a '..' segment; paths must stay inside the workspace root", in);
+            out[0] = '\0';
             return PATH_OUTSIDE;
         }
         if (n > PATH_MAX_COMPONENT) {
             snprintf(why, why_len, "a component of the path is longer than %d bytes", PATH_MAX_COMPONENT);
+            out[0] = '\0';
             return PATH_OUTSIDE;
         }
         if (n > 0 && !(n == 1 && p[0] == '.')) {
             if (o + n + 2 > out_cap) {
                 snprintf(why, why_len, "path is too long");
+                out[0] = '\0';
                 return PATH_OUTSIDE;
             }
             if (o) {
@@ -148,6 +153,14 @@ void path_protect(const char *abs_real_path)
         protected_paths[n_protected++] = xstrdup(abs_real_path);
     }
     pthread_mutex_unlock(&deny_lock);
+}
+
+static size_t n_protected_snapshot(void)
+{
+    pthread_mutex_lock(&deny_lock);
+    size_t n = n_protected;
+    pthread_mutex_unlock(&deny_lock);
+    return n;
 }
 
 bool path_protected_abs(const char *abs)
@@ -309,9 +322,19 @@ int path_open(int root_fd, const char *root_real, const char *rel, int flags, pa
     }
     const char *r = *rel ? rel : ".";
     int fd = -1;
+    bool via_link = true;
     if (have_openat2) {
-        fd = openat2_beneath(root_fd, r, flags);
-        if (fd < 0 && errno == ENOSYS) {
+        /* first without following any symlink: then the target is the path asked for, which
+           was checked above, and the costly readlink of the descriptor is not needed */
+        struct open_how how = {0};
+        how.flags = (unsigned long long)(flags | O_CLOEXEC);
+        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+        fd = (int)syscall(SYS_openat2, root_fd, r, &how, sizeof how);
+        if (fd >= 0) {
+            via_link = false;
+        } else if (errno == ELOOP) {
+            fd = openat2_beneath(root_fd, r, flags);
+        } else if (errno == ENOSYS) {
             have_openat2 = false;
         }
     }
@@ -338,6 +361,19 @@ int path_open(int root_fd, const char *root_real, const char *rel, int flags, pa
             *st = PATH_IO;
         }
         return -1;
+    }
+    if (!via_link) {
+        if (root_real && n_protected_snapshot() > 0) {
+            char abs[PATH_MAX_LEN * 2 + 2];
+            snprintf(abs, sizeof abs, "%s/%s", root_real, rel);
+            if (path_protected_abs(abs)) {
+                close(fd);
+                *st = PATH_DENIED;
+                return -1;
+            }
+        }
+        *st = PATH_OK;
+        return fd;
     }
     /* the resolved target must pass the deny-list too (a link named a.txt to .env) */
     char proc[64], real[PATH_MAX_LEN + 1];
@@ -373,10 +409,6 @@ int path_open_file(int root_fd, const char *root_real, const char *rel, struct s
         *st = PATH_NOT_FILE;
         return -1;
     }
-    /* back to blocking reads for a regular file */
-    int fl = fcntl(fd, F_GETFL);
-    if (fl >= 0) {
-        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-    }
+    /* O_NONBLOCK stays: it has no effect on reads of a regular file */
     return fd;
 }

@@ -31,7 +31,7 @@ const char *path_status_code(path_status s);
 
 /* Check a caller's path and rewrite it into out as a clean relative path (`""` for the root).
  * root_abs/root_real: the root as configured and canonical (an absolute path under either is
- * accepted and made relative). On refusal, a sentence in why. */
+ * accepted and made relative). On refusal, a sentence in why and out is "". */
 path_status path_normalize(const char *in, size_t len, const char *root_abs, const char *root_real,
                            char *out, size_t out_cap, char *why, size_t why_len);
 

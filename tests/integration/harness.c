@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,4 +379,107 @@ json_t *audit_lines(server *s)
     }
     free(text);
     return arr;
+}
+
+/* ---- helpers for the tool and escape suites ---- */
+
+void ws_write_bytes(server *s, const char *rel, const void *data, size_t len)
+{
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", s->ws, rel);
+    char *slash = strrchr(p, '/');
+    *slash = '\0';
+    mkdirs(p);
+    *slash = '/';
+    FILE *f = fopen(p, "wb");
+    if (f) {
+        fwrite(data, 1, len, f);
+        fclose(f);
+    }
+}
+
+const char *ws_path(server *s, const char *rel)
+{
+    static __thread char p[1024];
+    snprintf(p, sizeof p, "%s/%s", s->ws, rel);
+    return p;
+}
+
+int ws_sh(server *s, const char *fmt, ...)
+{
+    char cmd[8192];
+    int n = snprintf(cmd, sizeof cmd, "cd '%s' && ( ", s->ws);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd + n, sizeof cmd - (size_t)n - 4, fmt, ap);
+    va_end(ap);
+    strcat(cmd, " )");
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+char *sh_out(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    FILE *p = popen(cmd, "r");
+    if (!p) {
+        return NULL;
+    }
+    size_t cap = 4096, n = 0, got;
+    char *out = malloc(cap);
+    while ((got = fread(out + n, 1, cap - n - 1, p)) > 0) {
+        n += got;
+        if (cap - n < 2) {
+            cap *= 2;
+            out = realloc(out, cap);
+        }
+    }
+    out[n] = '\0';
+    pclose(p);
+    return out;
+}
+
+resp *call_toolf(server *s, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *args = malloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(args, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    size_t blen = strlen(name) + (size_t)n + 64;
+    char *body = malloc(blen);
+    snprintf(body, blen, "{\"name\":\"%s\",\"arguments\":%s}", name, args);
+    resp *r = req(s, "POST", "/v1/tools/call", s->token, NULL, body);
+    free(body);
+    free(args);
+    return r;
+}
+
+const char *tool_error_code(resp *r)
+{
+    json_t *sc = json_object_get(json_object_get(r->json, "result"), "structuredContent");
+    json_t *c = json_object_get(sc, "error_code");
+    return json_is_string(c) ? json_string_value(c) : "";
+}
+
+void srv_cleanup(server *s)
+{
+    if (s->pid) {
+        srv_stop(s);
+    }
+    if (s->dir[0] && strncmp(s->dir, "/tmp/ctxd-test-", 15) == 0) {
+        char cmd[600];
+        /* a test may have made parts unreadable or unwritable: give them back first */
+        snprintf(cmd, sizeof cmd, "chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'", s->dir, s->dir);
+        if (system(cmd) != 0) {
+            fprintf(stderr, "cleanup of '%s' failed\n", s->dir);
+        }
+    }
 }

@@ -62,4 +62,21 @@ json_t *audit_lines(server *s);
 char *slurp(const char *path);
 long long now_ms(void);
 
+/* ---- helpers for the tool and escape suites (test_tools.c, test_escape.c) ---- */
+/* write len bytes (may hold NUL) under the workspace, creating directories */
+void ws_write_bytes(server *s, const char *rel, const void *data, size_t len);
+/* the absolute path of rel under the workspace, in a static per-thread buffer */
+const char *ws_path(server *s, const char *rel);
+/* run a shell command (printf format) in the workspace directory; returns its exit status */
+int ws_sh(server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* run a shell command (printf format) and return its stdout (malloc), or NULL */
+char *sh_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* call a tool with printf-formatted arguments (the JSON object) */
+resp *call_toolf(server *s, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* result.structuredContent.error_code of an isError tool result, or "" */
+const char *tool_error_code(resp *r);
+/* stop the server (if running) and remove the test's temp dir */
+void srv_cleanup(server *s);
+
 #endif
