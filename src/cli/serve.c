@@ -230,6 +230,16 @@ int cli_serve(int argc, char **argv)
         return 2;
     }
 
+    /* block the signals we handle before any thread exists (the audit syncer is the first),
+       so that only the signalfd below sees them */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
     config_problems p;
     config_problems_init(&p);
     config *c = load(cfg_path, &p);
@@ -258,14 +268,6 @@ int cli_serve(int argc, char **argv)
     }
     dispatch_setup();
 
-    /* block the signals we handle before any thread exists, so only signalfd sees them */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
     int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 
     config_set_current(config_ref(c));

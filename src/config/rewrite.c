@@ -47,7 +47,7 @@ err config_write_atomic(const char *path, const json_t *doc, char *why, size_t w
     if (slash) {
         *(slash == dir ? slash + 1 : slash) = '\0';
     } else {
-        strcpy(dir, ".");
+        memcpy(dir, ".", 2); /* strdup of the path left room for two bytes */
     }
 
     err rc = ERR_IO;

@@ -307,15 +307,6 @@ static size_t plain_run(const unsigned char *p, size_t n)
 
 void jsonx_put_string(buf *out, const char *s, size_t n)
 {
-    /* 0: copy as is; 1: escape; 2: start of a multi-byte sequence, validate */
-    static unsigned char cls[256];
-    static bool ready;
-    if (!ready) {
-        for (int c = 0; c < 256; c++) {
-            cls[c] = c < 0x20 || c == '"' || c == '\\' ? 1 : c >= 0x80 ? 2 : 0;
-        }
-        ready = true; /* idempotent: racing initializations write the same bytes */
-    }
     if (!buf_reserve(out, n + n / 8 + 2)) {
         return;
     }
@@ -327,41 +318,33 @@ void jsonx_put_string(buf *out, const char *s, size_t n)
         if (i >= n) {
             break;
         }
-        unsigned char k = cls[p[i]];
-        if (k == 0) {
-            i++;
-            continue;
-        }
-        if (k == 2) {
+        if (p[i] >= 0x80) {
             size_t l = utf8_seq_len(p + i, n - i);
             if (l) {
                 i += l;
                 continue;
             }
+            buf_append(out, s + run, i - run);
+            buf_append(out, "\xEF\xBF\xBD", 3);
+            i += utf8_invalid_len(p + i, n - i);
+            run = i;
+            continue;
         }
         buf_append(out, s + run, i - run);
-        if (k == 2) {
-            buf_append(out, "\xEF\xBF\xBD", 3);
-            i++;
-            while (i < n && (p[i] & 0xC0) == 0x80) {
-                i++;
-            }
-        } else {
-            char esc[8];
-            const char *e = esc;
-            switch (p[i]) {
-            case '"': e = "\\\""; break;
-            case '\\': e = "\\\\"; break;
-            case '\n': e = "\\n"; break;
-            case '\t': e = "\\t"; break;
-            case '\r': e = "\\r"; break;
-            case '\b': e = "\\b"; break;
-            case '\f': e = "\\f"; break;
-            default: snprintf(esc, sizeof esc, "\\u%04x", p[i]);
-            }
-            buf_puts(out, e);
-            i++;
+        char esc[8];
+        const char *e = esc;
+        switch (p[i]) {
+        case '"': e = "\\\""; break;
+        case '\\': e = "\\\\"; break;
+        case '\n': e = "\\n"; break;
+        case '\t': e = "\\t"; break;
+        case '\r': e = "\\r"; break;
+        case '\b': e = "\\b"; break;
+        case '\f': e = "\\f"; break;
+        default: snprintf(esc, sizeof esc, "\\u%04x", p[i]);
         }
+        buf_puts(out, e);
+        i++;
         run = i;
     }
     buf_append(out, s + run, n - run);

@@ -78,7 +78,7 @@ bool utf8_valid(const char *s, size_t n)
 
 /* The length of the maximal subpart at s, where no valid sequence starts: the longest prefix
  * of a well-formed sequence (at least the first byte), which becomes one U+FFFD. */
-static size_t maximal_subpart(const unsigned char *s, size_t n)
+size_t utf8_invalid_len(const unsigned char *s, size_t n)
 {
     unsigned char c = s[0], lo = 0x80, hi = 0xBF;
     size_t need;
@@ -120,7 +120,7 @@ void utf8_append_repaired(buf *out, const char *s, size_t n)
         }
         buf_append(out, s + run, i - run);
         buf_append(out, "\xEF\xBF\xBD", 3);
-        i += maximal_subpart(p + i, n - i);
+        i += utf8_invalid_len(p + i, n - i);
         run = i;
     }
     buf_append(out, s + run, n - run);
@@ -159,7 +159,8 @@ void utf8_append_utf16(buf *out, const unsigned char *s, size_t n, bool le)
         unsigned u = le ? (unsigned)(s[i] | s[i + 1] << 8) : (unsigned)(s[i] << 8 | s[i + 1]);
         unsigned cp = u;
         if (u >= 0xD800 && u <= 0xDBFF && i + 3 < n) {
-            unsigned v = le ? (unsigned)(s[i + 2] | s[i + 3] << 8) : (unsigned)(s[i + 2] << 8 | s[i + 3]);
+            unsigned v =
+                le ? (unsigned)(s[i + 2] | s[i + 3] << 8) : (unsigned)(s[i + 2] << 8 | s[i + 3]);
             if (v >= 0xDC00 && v <= 0xDFFF) {
                 cp = 0x10000 + ((u - 0xD800) << 10) + (v - 0xDC00);
                 i += 2;

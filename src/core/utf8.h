@@ -14,6 +14,8 @@
 size_t utf8_ascii_run(const unsigned char *p, size_t n);
 /* length of the valid sequence at s (1..4), or 0 if invalid */
 size_t utf8_seq_len(const unsigned char *s, size_t n);
+/* where no valid sequence starts at s: the length of its maximal invalid subpart (>= 1) */
+size_t utf8_invalid_len(const unsigned char *s, size_t n);
 bool utf8_valid(const char *s, size_t n);
 /* append s to out with each maximal invalid subpart (Unicode §3.9, U+FFFD substitution of
  * maximal subparts: what WHATWG and Rust's from_utf8_lossy do) replaced by one U+FFFD */

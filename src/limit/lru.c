@@ -47,7 +47,7 @@ limiter *limiter_new(size_t max_entries)
     while (n < max_entries * 2) {
         n *= 2;
     }
-    l->slots = xcalloc(n, sizeof *l->slots);
+    l->slots = xcalloc(n, sizeof(entry *));
     if (!l->slots) {
         xfree(l);
         return NULL;

@@ -84,9 +84,16 @@ void strlist_sort(strlist *l)
     if (l->n > 1) {
         qsort(l->v, l->n, sizeof *l->v, cmp_str);
     }
+    /* overlapping roots (paths [".", "src"]) find a file twice: it is still one file */
+    size_t o = 0;
     for (size_t i = 0; i < l->n; i++) {
-        l->lens[i] = strlen(l->v[i]); /* sorted lists hold results, never NUL */
+        if (o == 0 || strcmp(l->v[i], l->v[o - 1]) != 0) {
+            l->v[o] = l->v[i];
+            l->lens[o] = strlen(l->v[i]); /* sorted lists hold results, never NUL */
+            o++;
+        }
     }
+    l->n = o;
 }
 
 void strlist_release(strlist *l)

@@ -22,6 +22,7 @@ typedef struct strlist {
     size_t n, cap;
 } strlist;
 bool strlist_push(strlist *l, arena *a, const char *s, size_t len);
+/* sort in byte order and drop duplicates */
 void strlist_sort(strlist *l);
 void strlist_release(strlist *l);
 

@@ -431,8 +431,8 @@ static void *worker(void *varg)
         atomic_fetch_add(&job->scanned, 1);
         /* a byte-order mark: UTF-16 is transcoded and a UTF-8 BOM dropped, as ripgrep does
            (tools.md §1.4), so `^x` finds x on the first line */
-        const unsigned char *u = (const unsigned char *)data;
-        const char *text = data;
+        const char *text = data ? data : "";
+        const unsigned char *u = (const unsigned char *)text;
         if (len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) {
             buf_truncate(&wide, 0);
             utf8_append_utf16(&wide, u + 2, len - 2, u[0] == 0xFF);
@@ -445,7 +445,7 @@ static void *worker(void *varg)
             text = wide.ptr ? wide.ptr : "";
             len = wide.len;
         } else if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
-            text = data + 3;
+            text += 3;
             len -= 3;
         }
         if (memchr(text, '\0', len < BINARY_PROBE ? len : BINARY_PROBE)) {
@@ -661,6 +661,7 @@ static err search_one(tool_call *call, tool_out *out, const json_t *q, json_t *m
         }
     }
     strlist_release(&roots);
+    strlist_sort(&job.files); /* overlapping roots: each file once */
 
     /* search in parallel */
     job.res = xcalloc(job.files.n + 1, sizeof *job.res);

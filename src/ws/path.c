@@ -82,7 +82,9 @@ path_status path_normalize(const char *in, size_t len, const char *root_abs, con
         const char *slash = strchr(p, '/');
         size_t n = slash ? (size_t)(slash - p) : strlen(p);
         if (n == 2 && p[0] == '.' && p[1] == '.') {
-            snprintf(why, why_len, "'%.200s' has a '..' segment; paths must stay inside the workspace root", in);
+            /* tmp, not in: in is len bytes, not necessarily NUL-terminated */
+            snprintf(why, why_len,
+                     "'%.200s' has a '..' segment; paths must stay inside the workspace root", tmp);
             out[0] = '\0';
             return PATH_OUTSIDE;
         }

@@ -1,15 +1,19 @@
 /* harness.c - see harness.h. */
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -65,6 +69,35 @@ void ws_write(server *s, const char *rel, const char *content)
     }
 }
 
+void dir_write(server *s, const char *rel, const char *content, char *path, size_t path_cap)
+{
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", s->dir, rel);
+    char *slash = strrchr(p, '/');
+    *slash = '\0';
+    mkdirs(p);
+    *slash = '/';
+    FILE *f = fopen(p, "wb");
+    if (f) {
+        fputs(content, f);
+        fclose(f);
+    }
+    if (path) {
+        snprintf(path, path_cap, "%s", p);
+    }
+}
+
+void make_slow_tree(server *s, const char *rel, int nfiles)
+{
+    const char *body = "aaaaaaaaaaaaaaaaaaaaaaaa\naaaaaaaaaaaaaaaaaaaaaaaa\n"
+                       "aaaaaaaaaaaaaaaaaaaaaaaa\naaaaaaaaaaaaaaaaaaaaaaaa\n";
+    for (int i = 0; i < nfiles; i++) {
+        char name[300];
+        snprintf(name, sizeof name, "%s/d%02d/f%05d.txt", rel, i / 200, i);
+        dir_write(s, name, body, NULL, 0);
+    }
+}
+
 void srv_init(server *s)
 {
     memset(s, 0, sizeof *s);
@@ -84,6 +117,11 @@ void srv_init(server *s)
 
 void srv_config(server *s, const char *extra)
 {
+    srv_config_ws(s, NULL, extra);
+}
+
+void srv_config_ws(server *s, const char *more_ws, const char *extra)
+{
     /* the token "all" holds every scope; its plaintext is a fixed test value */
     snprintf(s->token, sizeof s->token, "%s",
              "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
@@ -93,11 +131,12 @@ void srv_config(server *s, const char *extra)
     fprintf(f,
             "{\n  \"host\": \"127.0.0.1\",\n  \"port\": 0,\n  \"defaultWorkspaceId\": \"main\",\n"
             "  \"dataDir\": \"data\",\n"
-            "  \"workspaces\": [{\"id\": \"main\", \"label\": \"Main\", \"root\": \"%s\"}],\n"
+            "  \"workspaces\": [{\"id\": \"main\", \"label\": \"Main\", \"root\": \"%s\"}%s%s],\n"
             "  \"tokens\": [{\"id\": \"all\", \"sha256Hex\": "
             "\"c9ce1c4c7a9c9fe8a5d7a0b1f2f2f0b0b5b5d5c1e7ab9bfb6a8b6f0b0b0b0b0b\", "
             "\"scopes\": [\"search\",\"graph\",\"artifacts\",\"index\",\"events\",\"sessionMutations\",\"knowledge\",\"audit\"]}]%s%s\n}\n",
-            s->ws, extra && *extra ? ",\n  " : "", extra ? extra : "");
+            s->ws, more_ws && *more_ws ? ", " : "", more_ws ? more_ws : "",
+            extra && *extra ? ",\n  " : "", extra ? extra : "");
     fclose(f);
     /* put the real digest in: computed by the shell to keep the harness free of crypto code */
     snprintf(cmd, sizeof cmd,
@@ -443,25 +482,6 @@ char *sh_out(const char *fmt, ...)
     return out;
 }
 
-resp *call_toolf(server *s, const char *name, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *args = malloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(args, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    size_t blen = strlen(name) + (size_t)n + 64;
-    char *body = malloc(blen);
-    snprintf(body, blen, "{\"name\":\"%s\",\"arguments\":%s}", name, args);
-    resp *r = req(s, "POST", "/v1/tools/call", s->token, NULL, body);
-    free(body);
-    free(args);
-    return r;
-}
-
 const char *tool_error_code(resp *r)
 {
     json_t *sc = json_object_get(json_object_get(r->json, "result"), "structuredContent");
@@ -482,4 +502,129 @@ void srv_cleanup(server *s)
             fprintf(stderr, "cleanup of '%s' failed\n", s->dir);
         }
     }
+}
+
+bool is_error(resp *r, long status, const char *code, char *why, size_t why_len)
+{
+    const char *ct = resp_header(r, "Content-Type");
+    bool json_ct = ct && strncmp(ct, "application/json", 16) == 0;
+    const char *rid = resp_header(r, "X-Request-Id");
+    bool rid_ok = rid && strlen(rid) == 32 && strspn(rid, "0123456789abcdef") == 32;
+    json_t *e = json_object_get(r->json, "error");
+    json_t *c = json_object_get(r->json, "error_code");
+    if (r->status != status) {
+        snprintf(why, why_len, "status %ld, expected %ld: %s", r->status, status, r->body);
+    } else if (!json_is_object(r->json)) {
+        snprintf(why, why_len, "the body is not a JSON object: %s", r->body);
+    } else if (!json_is_string(e) || !*json_string_value(e)) {
+        snprintf(why, why_len, "no \"error\" sentence: %s", r->body);
+    } else if (!json_is_string(c) || strcmp(json_string_value(c), code) != 0) {
+        snprintf(why, why_len, "error_code is not \"%s\": %s", code, r->body);
+    } else if (!json_ct) {
+        snprintf(why, why_len, "Content-Type is '%s', not application/json", ct ? ct : "(none)");
+    } else if (!rid_ok) {
+        snprintf(why, why_len, "X-Request-Id is '%s', not 32 hex digits", rid ? rid : "(none)");
+    } else {
+        return true;
+    }
+    return false;
+}
+
+char *raw_http(server *s, const char *data, size_t len, int timeout_ms)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    sink k = {0};
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return strdup("");
+    }
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = send(fd, data + off, len - off, MSG_NOSIGNAL);
+        if (w <= 0) {
+            break; /* the server may close before taking it all: read what it said */
+        }
+        off += (size_t)w;
+    }
+    long long until = now_ms() + timeout_ms;
+    for (;;) {
+        long long left = until - now_ms();
+        struct pollfd p = {fd, POLLIN, 0};
+        if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
+            break;
+        }
+        char chunk[4096];
+        ssize_t n = recv(fd, chunk, sizeof chunk, 0);
+        if (n <= 0) {
+            break;
+        }
+        on_data(chunk, 1, (size_t)n, &k);
+    }
+    close(fd);
+    return k.p ? k.p : strdup("");
+}
+
+static void *bg_run(void *arg)
+{
+    bg_req *b = arg;
+    b->r = req(b->s, "POST", "/v1/tools/call", b->token, NULL, b->body);
+    b->done_ms = now_ms();
+    return NULL;
+}
+
+void bg_start(bg_req *b, server *s, const char *token, const char *body)
+{
+    b->s = s;
+    b->token = token;
+    b->body = body;
+    b->r = NULL;
+    b->done_ms = 0;
+    if (pthread_create(&b->thread, NULL, bg_run, b) != 0) {
+        abort();
+    }
+}
+
+resp *bg_join(bg_req *b)
+{
+    pthread_join(b->thread, NULL);
+    return b->r;
+}
+
+json_t *cfg_load(server *s)
+{
+    return json_load_file(s->config, 0, NULL);
+}
+
+void cfg_save(server *s, json_t *doc)
+{
+    char tmp[400];
+    snprintf(tmp, sizeof tmp, "%s.edit", s->config);
+    if (json_dump_file(doc, tmp, JSON_INDENT(2)) != 0 || rename(tmp, s->config) != 0) {
+        abort();
+    }
+}
+
+size_t log_size(server *s)
+{
+    struct stat st;
+    return stat(s->log, &st) == 0 ? (size_t)st.st_size : 0;
+}
+
+bool log_wait(server *s, size_t from, const char *needle, int timeout_ms)
+{
+    long long until = now_ms() + timeout_ms;
+    do {
+        char *log = slurp(s->log);
+        bool hit = log && strlen(log) >= from && strstr(log + from, needle);
+        free(log);
+        if (hit) {
+            return true;
+        }
+        usleep(20000);
+    } while (now_ms() < until);
+    return false;
 }

@@ -7,6 +7,7 @@
 #define CTXD_TESTS_HARNESS_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -35,6 +36,9 @@ void srv_init(server *s);
 /* write team.json: the workspace "main" (default), the token "all", plus extra top-level
  * fields given as JSON object members without braces (e.g. "\"maxRps\": 5"), may be "" */
 void srv_config(server *s, const char *extra_fields);
+/* srv_config plus more workspaces: more_ws is JSON objects without the brackets, appended to
+ * the workspaces array after "main" (e.g. "{\"id\": \"b\", \"root\": \"/x\"}"), may be NULL */
+void srv_config_ws(server *s, const char *more_ws, const char *extra_fields);
 /* mint a token with ctxd itself; returns true and fills out */
 bool srv_token(server *s, const char *id, const char *scopes, char out[80]);
 bool srv_start(server *s);
@@ -45,6 +49,20 @@ int run_ctxd(const char *const *args, char **out, char **err);
 
 /* write a file under the workspace, creating directories */
 void ws_write(server *s, const char *rel, const char *content);
+/* write a file under the test's temp dir (s->dir), creating directories; fills path if given */
+void dir_write(server *s, const char *rel, const char *content, char *path, size_t path_cap);
+/* a tree under s->dir/rel that a catastrophic-backtracking regex (SLOW_PATTERN) makes ctx_search
+ * spend about 5 ms per file on (4 lines of 24 'a': PCRE2 tries every split of each run); the
+ * walk itself is fast. SLOW_PATTERN is written JSON-escaped, ready to paste into a body. */
+void make_slow_tree(server *s, const char *rel, int nfiles);
+#define SLOW_PATTERN "(a|aa)+\\\\d"
+
+/* team.json as JSON (new reference), and an atomic replacement of it (temp file + rename) */
+json_t *cfg_load(server *s);
+void cfg_save(server *s, json_t *doc);
+/* wait until the server log contains needle (counting from byte offset `from`); true if seen */
+bool log_wait(server *s, size_t from, const char *needle, int timeout_ms);
+size_t log_size(server *s);
 
 /* requests: headers is a NULL-terminated list of "Name: value" lines, may be NULL */
 resp *req(server *s, const char *method, const char *path, const char *token,
@@ -55,6 +73,31 @@ const char *result_text(resp *r);                   /* result.content[0].text */
 bool result_is_error(resp *r);
 const char *error_code(resp *r); /* error_code of an error envelope */
 void resp_free(resp *r);
+/* true when r is the DESIGN §4 error envelope with this status and error_code: an object whose
+ * "error" is a non-empty string and "error_code" the code, Content-Type application/json and an
+ * X-Request-Id of 32 lowercase hex digits; otherwise false with the reason in why */
+bool is_error(resp *r, long status, const char *code, char *why, size_t why_len);
+#define expect_error(r, st, code)                                                                  \
+    do {                                                                                           \
+        char why_[1024];                                                                           \
+        cr_assert(is_error((r), (st), (code), why_, sizeof why_), "%s", why_);                     \
+    } while (0)
+
+/* a raw HTTP exchange over one TCP connection: send data, read until the server closes or
+ * timeout_ms passes; returns what was read (malloc, maybe empty) */
+char *raw_http(server *s, const char *data, size_t len, int timeout_ms);
+
+/* a request run on its own thread (a slow call while the test does something else) */
+typedef struct bg_req {
+    server *s;
+    const char *token;
+    const char *body;
+    resp *r;
+    long long done_ms; /* now_ms() when the response arrived */
+    pthread_t thread;
+} bg_req;
+void bg_start(bg_req *b, server *s, const char *token, const char *body);
+resp *bg_join(bg_req *b);
 
 /* the audit log's lines, parsed */
 json_t *audit_lines(server *s);
@@ -71,9 +114,6 @@ const char *ws_path(server *s, const char *rel);
 int ws_sh(server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* run a shell command (printf format) and return its stdout (malloc), or NULL */
 char *sh_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* call a tool with printf-formatted arguments (the JSON object) */
-resp *call_toolf(server *s, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* result.structuredContent.error_code of an isError tool result, or "" */
 const char *tool_error_code(resp *r);
 /* stop the server (if running) and remove the test's temp dir */

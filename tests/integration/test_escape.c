@@ -62,7 +62,8 @@ static const char *refused(const char *code, const char *tool, const char *fmt, 
 }
 
 /* Call a tool that must succeed; returns its text (static copy) after checking no leak. */
-static const char *allowed(const char *tool, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static const char *allowed(const char *tool, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static const char *allowed(const char *tool, const char *fmt, ...)
 {
     static char text[65536];
@@ -85,8 +86,15 @@ static const char *allowed(const char *tool, const char *fmt, ...)
 Test(escape, dot_dot_segments)
 {
     up("");
-    const char *paths[] = {"..", "../x", "a/../../x", "./../x", "src/..", "src/../..",
-                           "../ws/README.md", "../outside/secret.txt", "src/../../outside/secret.txt"};
+    const char *paths[] = {"..",
+                           "../x",
+                           "a/../../x",
+                           "./../x",
+                           "src/..",
+                           "src/../..",
+                           "../ws/README.md",
+                           "../outside/secret.txt",
+                           "src/../../outside/secret.txt"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         refused("path_outside_root", "ctx_read", "{\"path\":\"%s\"}", paths[i]);
     }
@@ -120,10 +128,11 @@ Test(escape, absolute_path_inside_the_root_is_made_relative)
 {
     up("");
     const char *t = allowed("ctx_read", "{\"path\":\"%s/src/main.c\",\"mode\":\"lines:1\"}", S.ws);
-    cr_assert_str_eq(t, "src/main.c 3L lines:1\n   1| int main(void) {\n   2|     return 0;\n   3| }");
+    cr_assert_str_eq(t,
+                     "src/main.c 3L lines:1\n   1| int main(void) {\n   2|     return 0;\n   3| }");
     cr_assert_str_eq(allowed("ctx_tree", "{\"path\":\"%s\",\"depth\":1}", S.ws), "./ (3 files)\n"
-                                                                               "  README.md\n"
-                                                                               "  src/ (2)");
+                                                                                 "  README.md\n"
+                                                                                 "  src/ (2)");
     cr_assert_str_eq(allowed("ctx_search", "{\"pattern\":\"return 0\",\"path\":\"%s/src\"}", S.ws),
                      "1 matches in 1 files:\nsrc/main.c:2 return 0;");
 }
@@ -131,8 +140,9 @@ Test(escape, absolute_path_inside_the_root_is_made_relative)
 Test(escape, names_that_only_look_like_escapes)
 {
     up("");
-    const char *paths[] = {"%2e%2e/%2e%2e/etc/passwd", "%2e%2e", "..%2fx", "..\\\\..\\\\etc\\\\passwd",
-                           "file:///etc/passwd", "...", "....//x", "src/.../main.c"};
+    const char *paths[] = {
+        "%2e%2e/%2e%2e/etc/passwd", "%2e%2e", "..%2fx",  "..\\\\..\\\\etc\\\\passwd",
+        "file:///etc/passwd",       "...",    "....//x", "src/.../main.c"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         refused("not_found", "ctx_read", "{\"path\":\"%s\"}", paths[i]);
     }
@@ -143,8 +153,9 @@ Test(escape, names_that_only_look_like_escapes)
 Test(escape, nul_bytes_and_overlong_paths)
 {
     up("");
-    cr_assert_str_eq(refused("path_outside_root", "ctx_read", "{\"path\":\"src/main.c\\u0000.txt\"}"),
-                     "ERROR: path contains a NUL byte");
+    cr_assert_str_eq(
+        refused("path_outside_root", "ctx_read", "{\"path\":\"src/main.c\\u0000.txt\"}"),
+        "ERROR: path contains a NUL byte");
     refused("path_outside_root", "ctx_read", "{\"path\":\"\\u0000\"}");
     refused("path_outside_root", "ctx_tree", "{\"path\":\"src\\u0000/../..\"}");
     refused("path_outside_root", "ctx_search", "{\"pattern\":\"x\",\"path\":\"src\\u0000\"}");
@@ -180,7 +191,8 @@ Test(escape, nul_bytes_and_overlong_paths)
     free(longp);
 }
 
-/* ---- symlinks --------------------------------------------------------------------------------- */
+/* ---- symlinks ---------------------------------------------------------------------------------
+ */
 
 Test(escape, symlinks_leading_outside)
 {
@@ -192,8 +204,9 @@ Test(escape, symlinks_leading_outside)
                  0);
     up("");
     refused("path_outside_root", "ctx_read", "{\"path\":\"pw\"}");
-    cr_assert_str_eq(refused("path_outside_root", "ctx_read", "{\"path\":\"out.txt\"}"),
-                     "ERROR: 'out.txt' resolves outside the workspace root (a symlink leaving it?)");
+    cr_assert_str_eq(
+        refused("path_outside_root", "ctx_read", "{\"path\":\"out.txt\"}"),
+        "ERROR: 'out.txt' resolves outside the workspace root (a symlink leaving it?)");
     refused("path_outside_root", "ctx_read", "{\"path\":\"ext/secret.txt\"}");
     refused("path_outside_root", "ctx_read", "{\"path\":\"a.lnk\"}"); /* a chain */
     refused("path_outside_root", "ctx_read", "{\"path\":\"sub/up/secret.txt\"}");
@@ -208,14 +221,13 @@ Test(escape, symlinks_leading_outside)
     refused("path_outside_root", "ctx_search", "{\"pattern\":\"root\",\"path\":\"pw\"}");
 
     /* walks neither list nor follow any of them */
-    cr_assert_str_eq(allowed("ctx_tree", "{\"depth\":5,\"show_hidden\":true}"),
-                     "./ (3 files)\n"
-                     "  README.md\n"
-                     "  src/ (2)\n"
-                     "    main.c\n"
-                     "    util.c\n"
-                     "  sub/ (0)\n"
-                     "    deeper/ (0)");
+    cr_assert_str_eq(allowed("ctx_tree", "{\"depth\":5,\"show_hidden\":true}"), "./ (3 files)\n"
+                                                                                "  README.md\n"
+                                                                                "  src/ (2)\n"
+                                                                                "    main.c\n"
+                                                                                "    util.c\n"
+                                                                                "  sub/ (0)\n"
+                                                                                "    deeper/ (0)");
     cr_assert_str_eq(allowed("ctx_glob", "{\"pattern\":\"*\"}"),
                      "README.md\nsrc/main.c\nsrc/util.c\n\n3 files matched (walked 3)");
     cr_assert_str_eq(allowed("ctx_search", "{\"pattern\":\"TOP[S]ECRET|root:\",\"hidden\":true}"),
@@ -224,7 +236,10 @@ Test(escape, symlinks_leading_outside)
 
 Test(escape, symlinks_inside_the_root_are_followed_for_reads_only)
 {
-    cr_assert_eq(ws_sh(&S, "ln -s src/main.c link.c && ln -s src alias && ln -s ../README.md src/readme.lnk"), 0);
+    cr_assert_eq(
+        ws_sh(&S,
+              "ln -s src/main.c link.c && ln -s src alias && ln -s ../README.md src/readme.lnk"),
+        0);
     up("");
     const char *t = allowed("ctx_read", "{\"path\":\"link.c\",\"mode\":\"lines:1\"}");
     cr_assert_str_eq(t, "link.c 3L lines:1\n   1| int main(void) {\n   2|     return 0;\n   3| }");
@@ -246,16 +261,33 @@ Test(escape, symlinks_inside_the_root_are_followed_for_reads_only)
                      "1 matches in 1 files:\nsrc/main.c:1 int main(void) {");
 }
 
-/* ---- the deny-list ------------------------------------------------------------------------------ */
+/* ---- the deny-list ------------------------------------------------------------------------------
+ */
 
 Test(escape, secret_files_are_denied)
 {
     cr_assert_eq(ws_sh(&S, "git init -q ."), 0);
-    const char *secrets[] = {".env", "sub/.env.local", "id_rsa", "keys/id_ed25519.pub", "x.pem",
-                             "tls/server.key", "a.p12", "b.pfx", "c.keystore", "vault.kdbx",
-                             ".npmrc", ".pypirc", ".netrc", "credentials.json",
-                             "conf/credentials-prod.json", "secrets.json", "secrets.yaml",
-                             "secrets.yml", "secrets.toml", "secrets.ini", "secrets.env"};
+    const char *secrets[] = {".env",
+                             "sub/.env.local",
+                             "id_rsa",
+                             "keys/id_ed25519.pub",
+                             "x.pem",
+                             "tls/server.key",
+                             "a.p12",
+                             "b.pfx",
+                             "c.keystore",
+                             "vault.kdbx",
+                             ".npmrc",
+                             ".pypirc",
+                             ".netrc",
+                             "credentials.json",
+                             "conf/credentials-prod.json",
+                             "secrets.json",
+                             "secrets.yaml",
+                             "secrets.yml",
+                             "secrets.toml",
+                             "secrets.ini",
+                             "secrets.env"};
     for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++) {
         ws_write(&S, secrets[i], "TOPSECRET\n");
     }
@@ -268,8 +300,9 @@ Test(escape, secret_files_are_denied)
     for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++) {
         refused("path_denied", "ctx_read", "{\"path\":\"%s\"}", secrets[i]);
     }
-    cr_assert_str_eq(refused("path_denied", "ctx_read", "{\"path\":\".env\"}"),
-                     "ERROR: '.env' is denied by the boundary policy (secrets, .git, server files)");
+    cr_assert_str_eq(
+        refused("path_denied", "ctx_read", "{\"path\":\".env\"}"),
+        "ERROR: '.env' is denied by the boundary policy (secrets, .git, server files)");
     /* denied whether or not it exists: no existence oracle */
     refused("path_denied", "ctx_read", "{\"path\":\"nowhere/.env.production\"}");
     /* a link with an innocent name is judged by its target */
@@ -289,9 +322,11 @@ Test(escape, secret_files_are_denied)
     allowed("ctx_read", "{\"path\":\"secrets.go\"}");
     allowed("ctx_read", "{\"path\":\"environment.txt\"}");
     /* a batch shows the refusal in place */
-    const char *t = allowed("ctx_read", "{\"paths\":[\"secrets.py\",\".env\"],\"mode\":\"lines:1\"}");
-    cr_assert_str_eq(t, "secrets.py 1L lines:1\n   1| import os\n\nERROR: .env: '.env' is denied by "
-                        "the boundary policy (secrets, .git, server files)");
+    const char *t =
+        allowed("ctx_read", "{\"paths\":[\"secrets.py\",\".env\"],\"mode\":\"lines:1\"}");
+    cr_assert_str_eq(t,
+                     "secrets.py 1L lines:1\n   1| import os\n\nERROR: .env: '.env' is denied by "
+                     "the boundary policy (secrets, .git, server files)");
     /* walks skip them and say how many */
     t = allowed("ctx_search", "{\"pattern\":\"TOP[S]ECRET\",\"hidden\":true}");
     cr_assert_str_eq(t, "0 matches for 'TOP[S]ECRET' in 7 files\n"
@@ -328,10 +363,12 @@ Test(escape, config_secret_deny_list_extends_the_built_in_one)
     refused("path_denied", "ctx_read", "{\"path\":\"conf/tokens.txt\"}");
     refused("path_denied", "ctx_read", "{\"path\":\".env\"}"); /* the built-in list stays */
     allowed("ctx_read", "{\"path\":\"conf/app.conf\"}");
-    cr_assert_str_eq(allowed("ctx_tree", "{\"path\":\"conf\"}"),
-                     "conf/ (1 files)\n  app.conf\n(2 secret-like files skipped by boundary policy)");
-    cr_assert_str_eq(allowed("ctx_search", "{\"pattern\":\"TOP[S]ECRET\"}"),
-                     "0 matches for 'TOP[S]ECRET' in 4 files\n(2 secret-like files skipped by boundary policy)");
+    cr_assert_str_eq(
+        allowed("ctx_tree", "{\"path\":\"conf\"}"),
+        "conf/ (1 files)\n  app.conf\n(2 secret-like files skipped by boundary policy)");
+    cr_assert_str_eq(
+        allowed("ctx_search", "{\"pattern\":\"TOP[S]ECRET\"}"),
+        "0 matches for 'TOP[S]ECRET' in 4 files\n(2 secret-like files skipped by boundary policy)");
 }
 
 Test(escape, the_servers_own_files_inside_the_root)
@@ -353,12 +390,13 @@ Test(escape, the_servers_own_files_inside_the_root)
     refused("path_denied", "ctx_search", "{\"pattern\":\"sha256Hex\",\"path\":\"team.json\"}");
     refused("path_denied", "ctx_glob", "{\"pattern\":\"*\",\"path\":\"data\"}");
     cr_assert_str_eq(allowed("ctx_tree", "{\"show_hidden\":true}"), "./ (3 files)\n"
-                                                                   "  README.md\n"
-                                                                   "  src/ (2)\n"
-                                                                   "    main.c\n"
-                                                                   "    util.c");
-    cr_assert_str_eq(allowed("ctx_search", "{\"pattern\":\"sha256Hex|tokenId|ctx_tree\",\"hidden\":true}"),
-                     "0 matches for 'sha256Hex|tokenId|ctx_tree' in 3 files");
+                                                                    "  README.md\n"
+                                                                    "  src/ (2)\n"
+                                                                    "    main.c\n"
+                                                                    "    util.c");
+    cr_assert_str_eq(
+        allowed("ctx_search", "{\"pattern\":\"sha256Hex|tokenId|ctx_tree\",\"hidden\":true}"),
+        "0 matches for 'sha256Hex|tokenId|ctx_tree' in 3 files");
     cr_assert_str_eq(allowed("ctx_glob", "{\"pattern\":\"*.{json,log,key}\"}"),
                      "0 files matched '*.{json,log,key}' in 3 files walked");
 }
@@ -380,7 +418,8 @@ Test(escape, fifo_is_never_opened_for_reading)
     cr_assert(result_is_error(r), "%s", r->body);
     resp_free(r);
     /* ctx_tree lists it (it exists), glob does not (not a file) */
-    cr_assert_str_eq(allowed("ctx_tree", "{\"path\":\"src\"}"), "src/ (3 files)\n  main.c\n  pipe\n  util.c");
+    cr_assert_str_eq(allowed("ctx_tree", "{\"path\":\"src\"}"),
+                     "src/ (3 files)\n  main.c\n  pipe\n  util.c");
     cr_assert_str_eq(allowed("ctx_glob", "{\"pattern\":\"src/*\"}"),
                      "src/main.c\nsrc/util.c\n\n2 files matched (walked 3)");
     cr_assert_lt(now_ms() - t0, 5000, "a FIFO must not block a worker");

@@ -87,18 +87,18 @@ Test(tree, depth_limits_listing_but_counts_cover_the_whole_subtree)
     ws_write(&S, "docs/api/ref.md", "# Ref\n");
     up("");
     cr_assert_str_eq(OK("ctx_tree", "{\"depth\":1}"), "./ (6 files)\n"
-                                                     "  README.md\n"
-                                                     "  docs/ (2)\n"
-                                                     "  src/ (3)");
+                                                      "  README.md\n"
+                                                      "  docs/ (2)\n"
+                                                      "  src/ (3)");
     cr_assert_str_eq(OK("ctx_tree", "{\"depth\":2}"), "./ (6 files)\n"
-                                                     "  README.md\n"
-                                                     "  docs/ (2)\n"
-                                                     "    api/ (1)\n"
-                                                     "    guide.md\n"
-                                                     "  src/ (3)\n"
-                                                     "    deep/ (1)\n"
-                                                     "    main.c\n"
-                                                     "    util.c");
+                                                      "  README.md\n"
+                                                      "  docs/ (2)\n"
+                                                      "    api/ (1)\n"
+                                                      "    guide.md\n"
+                                                      "  src/ (3)\n"
+                                                      "    deep/ (1)\n"
+                                                      "    main.c\n"
+                                                      "    util.c");
     /* the default depth is 3: deep/a/ is the last level shown, and still counts c.c */
     cr_assert_str_eq(OK("ctx_tree", "{\"path\":\"src\"}"), "src/ (3 files)\n"
                                                            "  deep/ (1)\n"
@@ -113,11 +113,15 @@ Test(tree, depth_limits_listing_but_counts_cover_the_whole_subtree)
                      "      c.c");
     json_t *sc = json_object_get(json_object_get(last->json, "result"), "structuredContent");
     cr_assert_eq(json_integer_value(json_object_get(sc, "files")), 1);
-    /* depth is validated: 0 and 11 are refused before the tool runs */
-    resp *r = call_tool(&S, S.token, "ctx_tree", "{\"depth\":11}");
-    cr_assert_eq(r->status, 400, "%s", r->body);
-    cr_assert_str_eq(error_code(r), "invalid_arguments");
-    resp_free(r);
+    /* arguments are validated before the tool runs */
+    const char *bad[] = {"{\"depth\":0}", "{\"depth\":11}", "{\"depth\":\"2\"}",
+                         "{\"max_entries\":0}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        resp *r = call_tool(&S, S.token, "ctx_tree", bad[i]);
+        cr_assert_eq(r->status, 400, "%s: %s", bad[i], r->body);
+        cr_assert_str_eq(error_code(r), "invalid_arguments");
+        resp_free(r);
+    }
 }
 
 Test(tree, hidden_entries_only_with_show_hidden)
@@ -132,15 +136,15 @@ Test(tree, hidden_entries_only_with_show_hidden)
                                            "    main.c\n"
                                            "    util.c");
     cr_assert_str_eq(OK("ctx_tree", "{\"show_hidden\":true}"), "./ (6 files)\n"
-                                                              "  .editorconfig\n"
-                                                              "  .github/ (1)\n"
-                                                              "    workflows/ (1)\n"
-                                                              "      ci.yml\n"
-                                                              "  README.md\n"
-                                                              "  src/ (3)\n"
-                                                              "    .local.c\n"
-                                                              "    main.c\n"
-                                                              "    util.c");
+                                                               "  .editorconfig\n"
+                                                               "  .github/ (1)\n"
+                                                               "    workflows/ (1)\n"
+                                                               "      ci.yml\n"
+                                                               "  README.md\n"
+                                                               "  src/ (3)\n"
+                                                               "    .local.c\n"
+                                                               "    main.c\n"
+                                                               "    util.c");
 }
 
 /* A git repository with nested .gitignore files, negation, directory-only, anchored and
@@ -152,10 +156,10 @@ Test(tree, gitignore_semantics_in_a_git_repository)
     ws_write(&S, ".gitignore", "# build output\n*.log\n!keep.log\nout/\n/top.txt\nlogs\n");
     ws_write(&S, "sub/.gitignore", "*.tmp\n!important.tmp\n");
     ws_sh(&S, "printf 'excluded.txt\\n' >> .git/info/exclude");
-    const char *files[] = {"a.log",          "keep.log",        "sub/b.log",      "top.txt",
-                           "sub/top.txt",    "out/x.o",         "sub/out",        "src/out/y.o",
-                           "sub/x.tmp",      "sub/important.tmp", "sub/deep/y.tmp", "excluded.txt",
-                           "sub/excluded.txt", "logs/l.txt",    "x.tmp"};
+    const char *files[] = {
+        "a.log",          "keep.log",     "sub/b.log",        "top.txt",    "sub/top.txt",
+        "out/x.o",        "sub/out",      "src/out/y.o",      "sub/x.tmp",  "sub/important.tmp",
+        "sub/deep/y.tmp", "excluded.txt", "sub/excluded.txt", "logs/l.txt", "x.tmp"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         ws_write(&S, files[i], "x\n");
     }
@@ -190,18 +194,17 @@ Test(tree, gitignore_semantics_in_a_git_repository)
     free(git);
 
     /* respect_gitignore=false shows every non-hidden file */
-    cr_assert_str_eq(OK("ctx_tree", "{\"depth\":1,\"respect_gitignore\":false}"),
-                     "./ (18 files)\n"
-                     "  README.md\n"
-                     "  a.log\n"
-                     "  excluded.txt\n"
-                     "  keep.log\n"
-                     "  logs/ (1)\n"
-                     "  out/ (1)\n"
-                     "  src/ (3)\n"
-                     "  sub/ (7)\n"
-                     "  top.txt\n"
-                     "  x.tmp");
+    cr_assert_str_eq(OK("ctx_tree", "{\"depth\":1,\"respect_gitignore\":false}"), "./ (18 files)\n"
+                                                                                  "  README.md\n"
+                                                                                  "  a.log\n"
+                                                                                  "  excluded.txt\n"
+                                                                                  "  keep.log\n"
+                                                                                  "  logs/ (1)\n"
+                                                                                  "  out/ (1)\n"
+                                                                                  "  src/ (3)\n"
+                                                                                  "  sub/ (7)\n"
+                                                                                  "  top.txt\n"
+                                                                                  "  x.tmp");
 }
 
 Test(tree, ignore_and_ctxdignore_apply_outside_git_but_gitignore_does_not)
@@ -262,12 +265,11 @@ Test(tree, max_entries_truncates_with_a_note)
                      "  README.md\n"
                      "  src/ (2)\n"
                      "[truncated at 2 entries — narrow path or lower depth]");
-    cr_assert_str_eq(OK("ctx_tree", "{\"max_entries\":4}"),
-                     "./ (3 files)\n"
-                     "  README.md\n"
-                     "  src/ (2)\n"
-                     "    main.c\n"
-                     "    util.c");
+    cr_assert_str_eq(OK("ctx_tree", "{\"max_entries\":4}"), "./ (3 files)\n"
+                                                            "  README.md\n"
+                                                            "  src/ (2)\n"
+                                                            "    main.c\n"
+                                                            "    util.c");
 }
 
 Test(tree, file_missing_and_empty_paths)
@@ -304,28 +306,29 @@ Test(glob, name_patterns_match_at_any_depth_sorted)
 {
     glob_fixture();
     cr_assert_str_eq(OK("ctx_glob", "{\"pattern\":\"*.c\"}"), "b.c\n"
-                                                             "lib/a.c\n"
-                                                             "src/main.c\n"
-                                                             "src/net/http.c\n"
-                                                             "src/util.c\n"
-                                                             "\n"
-                                                             "5 files matched (walked 8)");
+                                                              "lib/a.c\n"
+                                                              "src/main.c\n"
+                                                              "src/net/http.c\n"
+                                                              "src/util.c\n"
+                                                              "\n"
+                                                              "5 files matched (walked 8)");
     cr_assert_str_eq(OK("ctx_glob", "{\"pattern\":\"*.{c,h}\"}"), "b.c\n"
-                                                                 "lib/a.c\n"
-                                                                 "src/main.c\n"
-                                                                 "src/net/http.c\n"
-                                                                 "src/net/http.h\n"
-                                                                 "src/util.c\n"
-                                                                 "\n"
-                                                                 "6 files matched (walked 8)");
-    cr_assert_str_eq(OK("ctx_glob", "{\"pattern\":\"{lib,docs}/a.*\"}"), "docs/a.md\n"
-                                                                        "lib/a.c\n"
-                                                                        "\n"
-                                                                        "2 files matched (walked 8)");
+                                                                  "lib/a.c\n"
+                                                                  "src/main.c\n"
+                                                                  "src/net/http.c\n"
+                                                                  "src/net/http.h\n"
+                                                                  "src/util.c\n"
+                                                                  "\n"
+                                                                  "6 files matched (walked 8)");
+    cr_assert_str_eq(OK("ctx_glob", "{\"pattern\":\"{lib,docs}/a.*\"}"),
+                     "docs/a.md\n"
+                     "lib/a.c\n"
+                     "\n"
+                     "2 files matched (walked 8)");
     cr_assert_str_eq(OK("ctx_glob", "{\"pattern\":\"?.c\"}"), "b.c\n"
-                                                             "lib/a.c\n"
-                                                             "\n"
-                                                             "2 files matched (walked 8)");
+                                                              "lib/a.c\n"
+                                                              "\n"
+                                                              "2 files matched (walked 8)");
 }
 
 Test(glob, double_star_and_start_path)
@@ -333,18 +336,22 @@ Test(glob, double_star_and_start_path)
     glob_fixture();
     /* `**` matches zero or more directories */
     cr_assert_str_eq(OK("ctx_glob", "{\"pattern\":\"src/**/*.c\"}"), "src/main.c\n"
-                                                                    "src/net/http.c\n"
-                                                                    "src/util.c\n"
-                                                                    "\n"
-                                                                    "3 files matched (walked 8)");
+                                                                     "src/net/http.c\n"
+                                                                     "src/util.c\n"
+                                                                     "\n"
+                                                                     "3 files matched (walked 8)");
     /* `*` does not cross `/` */
     cr_assert_str_eq(OK("ctx_glob", "{\"pattern\":\"src/*.c\"}"), "src/main.c\n"
-                                                                 "src/util.c\n"
-                                                                 "\n"
-                                                                 "2 files matched (walked 8)");
+                                                                  "src/util.c\n"
+                                                                  "\n"
+                                                                  "2 files matched (walked 8)");
     /* patterns are relative to path; output paths stay workspace-relative */
     cr_assert_str_eq(OK("ctx_glob", "{\"pattern\":\"net/*.h\",\"path\":\"src\"}"),
                      "src/net/http.h\n\n1 files matched (walked 4)");
+    /* several roots; a file under two of them is listed once */
+    cr_assert_str_eq(
+        OK("ctx_glob", "{\"pattern\":\"*.c\",\"paths\":[\"lib\",\"src/net\",\"src\"]}"),
+        "lib/a.c\nsrc/main.c\nsrc/net/http.c\nsrc/util.c\n\n4 files matched (walked 7)");
 }
 
 Test(glob, caps_zero_hits_hidden_dirs_and_errors)
@@ -359,8 +366,10 @@ Test(glob, caps_zero_hits_hidden_dirs_and_errors)
                      "(+3 more; raise max_results or narrow pattern)");
     json_t *sc = json_object_get(json_object_get(last->json, "result"), "structuredContent");
     cr_assert(json_is_true(json_object_get(sc, "truncated")), "%s", last->body);
-    cr_assert_str_eq(OK("ctx_glob", "{\"pattern\":\"*.rs\"}"), "0 files matched '*.rs' in 9 files walked");
-    cr_assert_str_eq(OK("ctx_glob", "{\"pattern\":\"*.yml\"}"), ".github/ci.yml\n\n1 files matched (walked 9)");
+    cr_assert_str_eq(OK("ctx_glob", "{\"pattern\":\"*.rs\"}"),
+                     "0 files matched '*.rs' in 9 files walked");
+    cr_assert_str_eq(OK("ctx_glob", "{\"pattern\":\"*.yml\"}"),
+                     ".github/ci.yml\n\n1 files matched (walked 9)");
     cr_assert_str_eq(FAILS("ctx_glob", "{\"pattern\":\"[a\"}"),
                      "ERROR: invalid glob pattern '[a': unterminated character class");
     cr_assert_str_eq(tool_error_code(last), "invalid_pattern");
@@ -396,14 +405,16 @@ Test(read, full_has_header_with_sha_and_the_content)
     up("");
     char *h = sha12("src/util.c");
     char want[512];
-    snprintf(want, sizeof want, "src/util.c 4L sha:%s\nint add(int a, int b)\n{\n    return a + b;\n}", h);
+    snprintf(want, sizeof want,
+             "src/util.c 4L sha:%s\nint add(int a, int b)\n{\n    return a + b;\n}", h);
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"src/util.c\",\"mode\":\"full\"}"), want);
     json_t *sc = json_object_get(json_object_get(last->json, "result"), "structuredContent");
     cr_assert_str_eq(json_string_value(json_object_get(sc, "sha")), h);
     cr_assert_eq(json_integer_value(json_object_get(sc, "lines")), 4);
     /* auto is full for a small file, and says so */
     snprintf(want, sizeof want,
-             "src/util.c 4L sha:%s mode:auto→full\nint add(int a, int b)\n{\n    return a + b;\n}", h);
+             "src/util.c 4L sha:%s mode:auto→full\nint add(int a, int b)\n{\n    return a + b;\n}",
+             h);
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"src/util.c\"}"), want);
     free(h);
     /* a file without a final newline has as many lines as it shows */
@@ -506,8 +517,8 @@ Test(read, line_numbers_widen_past_9999)
 Test(read, malformed_modes_are_invalid_arguments)
 {
     lines_fixture();
-    const char *bad[] = {"lines:44:48", "lines:", "lines:0-2", "lines:5-2", "lines:1-2,",
-                         "lines:a-b", "anchored:1-2,4", "lines:-3"};
+    const char *bad[] = {"lines:44:48", "lines:",    "lines:0-2",      "lines:5-2",
+                         "lines:1-2,",  "lines:a-b", "anchored:1-2,4", "lines:-3"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char body[256];
         snprintf(body, sizeof body, "{\"path\":\"f.txt\",\"mode\":\"%s\"}", bad[i]);
@@ -523,7 +534,8 @@ Test(read, malformed_modes_are_invalid_arguments)
     }
     /* an unknown plain keyword falls back to full with a warning line */
     const char *t = OK("ctx_read", "{\"path\":\"f.txt\",\"mode\":\"bogus\"}");
-    cr_assert(strncmp(t, "[WARNING: unknown mode 'bogus', falling back to full]\nf.txt 12L sha:", 66) == 0,
+    cr_assert(strncmp(t, "[WARNING: unknown mode 'bogus', falling back to full]\nf.txt 12L sha:",
+                      66) == 0,
               "%s", t);
 }
 
@@ -567,8 +579,9 @@ Test(read, batch_reports_failures_in_place)
              "\n"
              "src/main.c 3L sha:%.12s\nint main(void) {\n    return 0;\n}",
              h, sha12("src/main.c"));
-    cr_assert_str_eq(OK("ctx_read", "{\"paths\":[\"README.md\",\"nope.txt\",\"../x\",\"/etc/passwd\","
-                                    "\"src/main.c\"],\"mode\":\"full\"}"),
+    cr_assert_str_eq(OK("ctx_read",
+                        "{\"paths\":[\"README.md\",\"nope.txt\",\"../x\",\"/etc/passwd\","
+                        "\"src/main.c\"],\"mode\":\"full\"}"),
                      want);
     json_t *files = json_object_get(
         json_object_get(json_object_get(last->json, "result"), "structuredContent"), "files");
@@ -580,7 +593,8 @@ Test(read, batch_reports_failures_in_place)
                      "the workspace root\n"
                      "\n"
                      "ERROR: gone.c: gone.c does not exist");
-    cr_assert_str_eq(tool_error_code(last), "path_outside_root", "the first failure's code: %s", last->body);
+    cr_assert_str_eq(tool_error_code(last), "path_outside_root", "the first failure's code: %s",
+                     last->body);
     /* the batch limit is 20 */
     char body[2048] = "{\"paths\":[";
     for (int i = 0; i < 21; i++) {
@@ -595,7 +609,10 @@ Test(read, batch_reports_failures_in_place)
 
 Test(read, binary_invalid_utf8_and_byte_order_marks)
 {
-    ws_write_bytes(&S, "bin/tool", "\x7f" "ELF\x00\x01", 6);
+    ws_write_bytes(&S, "bin/tool",
+                   "\x7f"
+                   "ELF\x00\x01",
+                   6);
     ws_write_bytes(&S, "bad.txt", "ok \xff bad \xc3\x28 end\n", 16);
     /* UTF-16 LE with BOM: "hi\n" U+00E9 "\n" */
     ws_write_bytes(&S, "u16.txt", "\xff\xfeh\x00i\x00\n\x00\xe9\x00\n\x00", 12);
@@ -633,7 +650,8 @@ Test(read, known_hash_collapses_only_when_equal)
     char want[256];
     snprintf(want, sizeof want, "[unchanged: src/util.c — sha:%s matches; content not resent]", h);
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"src/util.c\",\"known_hash\":\"%s\"}", h), want);
-    const char *t = OK("ctx_read", "{\"path\":\"src/util.c\",\"known_hash\":\"000000000000\",\"mode\":\"full\"}");
+    const char *t = OK(
+        "ctx_read", "{\"path\":\"src/util.c\",\"known_hash\":\"000000000000\",\"mode\":\"full\"}");
     cr_assert(strstr(t, "return a + b;"), "a stale hash gets the content: %s", t);
     /* the file changes: the old hash no longer collapses the read */
     ws_write(&S, "src/util.c", "int add(int a, int b) { return b + a; }\n");
@@ -647,7 +665,8 @@ Test(read, file_over_max_read_bytes_is_readable_by_windows)
     char big[2100];
     size_t o = 0;
     for (int i = 1; o < 2000; i++) {
-        o += (size_t)snprintf(big + o, sizeof big - o, "line %04d %s\n", i, "abcdefghijklmnopqrstuvwxyz");
+        o += (size_t)snprintf(big + o, sizeof big - o, "line %04d %s\n", i,
+                              "abcdefghijklmnopqrstuvwxyz");
     }
     ws_write(&S, "big.txt", big);
     up("\"maxReadBytes\": 1024");
@@ -671,11 +690,42 @@ Test(read, file_over_max_read_bytes_is_readable_by_windows)
              "   3| line 0003 abcdefghijklmnopqrstuvwxyz",
              nlines);
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"big.txt\",\"mode\":\"lines:1-3\"}"), want);
-    snprintf(want, sizeof want, "big.txt %zuL lines:%zu\n%4zu| line %04zu abcdefghijklmnopqrstuvwxyz",
-             nlines, nlines, nlines, nlines);
+    snprintf(want, sizeof want,
+             "big.txt %zuL lines:%zu\n%4zu| line %04zu abcdefghijklmnopqrstuvwxyz", nlines, nlines,
+             nlines, nlines);
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"big.txt\",\"start_line\":%zu}", nlines), want);
     snprintf(want, sizeof want, "big.txt: %zu lines, %zu tok (txt)", nlines, (strlen(big) + 3) / 4);
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"big.txt\",\"mode\":\"reference\"}"), want);
+}
+
+/* Over maxReadBytes a window is streamed in 256 KiB chunks: lines that cross a chunk boundary,
+ * a line longer than a chunk, and a last line without a newline must come out whole. */
+Test(read, streamed_windows_cross_chunk_boundaries)
+{
+    cr_assert_eq(ws_sh(&S, "seq -f 'line %%06g' 1 70000 > big.txt && "
+                           "{ printf 'a%%.0s' $(seq 1 300000); printf '\\nend'; } > wide.txt"),
+                 0);
+    up("\"maxReadBytes\": 1024, \"maxOutputBytes\": 1048576");
+    /* "line 026214\n" is 12 bytes: line 21846 ends at byte 262152, past the first chunk */
+    char *want =
+        sh_out("cd '%s' && printf 'big.txt 70000L lines:21845-21846,69999-80000\\n' && "
+               "sed -n '21845,21846p' big.txt | awk '{printf \"%%5d| %%s\\n\", NR + 21844, $0}' | "
+               "sed 's/^ //' && printf '  ...\\n' && "
+               "sed -n '69999,70000p' big.txt | awk '{printf \"%%d| %%s\\n\", NR + 69998, $0}'",
+               S.ws);
+    cr_assert(want);
+    want[strlen(want) - 1] = '\0'; /* the result has no final newline */
+    cr_assert_str_eq(
+        OK("ctx_read", "{\"path\":\"big.txt\",\"mode\":\"lines:21845-21846,69999-80000\"}"), want);
+    free(want);
+    const char *t = OK("ctx_read", "{\"path\":\"wide.txt\",\"mode\":\"lines:2\"}");
+    cr_assert_str_eq(t, "wide.txt 2L lines:2\n   2| end");
+    t = OK("ctx_read", "{\"path\":\"wide.txt\",\"mode\":\"lines:1-1\"}");
+    cr_assert_eq(strlen(t), strlen("wide.txt 2L lines:1-1\n   1| ") + 300000,
+                 "the whole long line");
+    cr_assert_eq(t[strlen(t) - 1], 'a');
+    t = OK("ctx_read", "{\"path\":\"big.txt\",\"mode\":\"reference\"}");
+    cr_assert_str_eq(t, "big.txt: 70000 lines, 210000 tok (txt)");
 }
 
 Test(read, directories_and_missing_files)
@@ -686,7 +736,8 @@ Test(read, directories_and_missing_files)
     cr_assert_str_eq(tool_error_code(last), "not_a_file");
     FAILS("ctx_read", "{\"path\":\".\"}");
     cr_assert_str_eq(tool_error_code(last), "not_a_file");
-    cr_assert_str_eq(FAILS("ctx_read", "{\"path\":\"src/nope.c\"}"), "ERROR: src/nope.c does not exist");
+    cr_assert_str_eq(FAILS("ctx_read", "{\"path\":\"src/nope.c\"}"),
+                     "ERROR: src/nope.c does not exist");
     cr_assert_str_eq(tool_error_code(last), "not_found");
     resp *r = call_tool(&S, S.token, "ctx_read", "{}");
     cr_assert_eq(r->status, 400, "%s", r->body);
@@ -732,7 +783,8 @@ Test(search, count_order_and_header)
                      "src/d.c:2 parse\n"
                      "src/b.c:1 parse");
     /* one file: no bracket */
-    cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"int y\"}"), "1 matches in 1 files:\nsrc/a.c:2 int y;");
+    cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"int y\"}"),
+                     "1 matches in 1 files:\nsrc/a.c:2 int y;");
     /* action=regex is the default and may be given */
     cr_assert_str_eq(OK("ctx_search", "{\"action\":\"regex\",\"pattern\":\"int y\"}"),
                      "1 matches in 1 files:\nsrc/a.c:2 int y;");
@@ -742,7 +794,8 @@ Test(search, zero_hits_and_max_results)
 {
     search_fixture("");
     /* 7 files: README.md, src/{main,util,a,b,d}.c, lib/c.h */
-    cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"nomatch\"}"), "0 matches for 'nomatch' in 7 files");
+    cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"nomatch\"}"),
+                     "0 matches for 'nomatch' in 7 files");
     cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"parse\",\"max_results\":4}"),
                      "8 matches in 4 files [lib/c.h, src/a.c, src/d.c, src/b.c]:\n"
                      "lib/c.h:1 parse parse\n"
@@ -778,20 +831,26 @@ Test(search, include_exclude_and_exclude_pattern)
     search_fixture("");
     ws_write(&S, "docs/parse.md", "parse\n");
     cr_assert_eq(matches_of(OK("ctx_search", "{\"pattern\":\"parse\"}")), 9);
-    cr_assert_eq(matches_of(OK("ctx_search", "{\"pattern\":\"parse\",\"include\":\"*.{c,h}\"}")), 8);
-    cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"parse\",\"include\":\"*.h\"}"),
-                     "3 matches in 1 files:\nlib/c.h:1 parse parse\nlib/c.h:2 parse\nlib/c.h:3 parse");
-    cr_assert_eq(matches_of(OK("ctx_search", "{\"pattern\":\"parse\",\"include\":\"*.md, *.h\"}")), 4);
+    cr_assert_eq(matches_of(OK("ctx_search", "{\"pattern\":\"parse\",\"include\":\"*.{c,h}\"}")),
+                 8);
+    cr_assert_str_eq(
+        OK("ctx_search", "{\"pattern\":\"parse\",\"include\":\"*.h\"}"),
+        "3 matches in 1 files:\nlib/c.h:1 parse parse\nlib/c.h:2 parse\nlib/c.h:3 parse");
+    cr_assert_eq(matches_of(OK("ctx_search", "{\"pattern\":\"parse\",\"include\":\"*.md, *.h\"}")),
+                 4);
     /* exclude wins over include */
     cr_assert_eq(matches_of(OK("ctx_search", "{\"pattern\":\"parse\",\"include\":\"*.{c,h}\","
                                              "\"exclude\":\"lib/**\"}")),
                  5);
     /* include is relative to the search path */
-    cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"parse\",\"path\":\"src\",\"include\":\"b.c\"}"),
-                     "1 matches in 1 files:\nsrc/b.c:1 parse");
+    cr_assert_str_eq(
+        OK("ctx_search", "{\"pattern\":\"parse\",\"path\":\"src\",\"include\":\"b.c\"}"),
+        "1 matches in 1 files:\nsrc/b.c:1 parse");
     /* exclude_pattern drops result lines, and the count follows */
-    cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"parse\",\"path\":\"src/a.c\",\"exclude_pattern\":\"\\\\(z\\\\)\"}"),
-                     "1 matches in 1 files:\nsrc/a.c:1 parse(x);");
+    cr_assert_str_eq(
+        OK("ctx_search",
+           "{\"pattern\":\"parse\",\"path\":\"src/a.c\",\"exclude_pattern\":\"\\\\(z\\\\)\"}"),
+        "1 matches in 1 files:\nsrc/a.c:1 parse(x);");
     FAILS("ctx_search", "{\"pattern\":\"parse\",\"include\":\"[x\"}");
     cr_assert_str_eq(tool_error_code(last), "invalid_pattern");
     FAILS("ctx_search", "{\"pattern\":\"parse\",\"exclude_pattern\":\"(\"}");
@@ -807,7 +866,8 @@ Test(search, hidden_ignored_and_named_files)
     ws_write(&S, ".hidden.c", "needle\n");
     ws_write(&S, "src/x.c", "needle\n");
     up("");
-    cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"needle\"}"), "1 matches in 1 files:\nsrc/x.c:1 needle");
+    cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"needle\"}"),
+                     "1 matches in 1 files:\nsrc/x.c:1 needle");
     cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"needle\",\"hidden\":true}"),
                      "3 matches in 3 files [.github/w.yml, .hidden.c, src/x.c]:\n"
                      ".github/w.yml:1 needle\n"
@@ -821,8 +881,13 @@ Test(search, hidden_ignored_and_named_files)
                      "1 matches in 1 files:\ngen/out.c:1 needle");
     cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"needle\",\"path\":\".hidden.c\"}"),
                      "1 matches in 1 files:\n.hidden.c:1 needle");
-    /* several roots */
-    cr_assert_eq(matches_of(OK("ctx_search", "{\"pattern\":\"needle\",\"paths\":[\"src\",\"gen/out.c\"]}")), 2);
+    /* several roots; a file found under two of them is searched once */
+    cr_assert_eq(
+        matches_of(OK("ctx_search", "{\"pattern\":\"needle\",\"paths\":[\"src\",\"gen/out.c\"]}")),
+        2);
+    cr_assert_str_eq(
+        OK("ctx_search", "{\"pattern\":\"needle\",\"paths\":[\".\",\"src\",\"src/x.c\"]}"),
+        "1 matches in 1 files:\nsrc/x.c:1 needle");
     FAILS("ctx_search", "{\"pattern\":\"needle\",\"path\":\"nope\"}");
     cr_assert_str_eq(tool_error_code(last), "not_found");
 }
@@ -858,7 +923,13 @@ Test(search, binary_and_secret_files_are_skipped_with_notes)
 Test(search, utf16_files_are_transcoded_not_skipped)
 {
     /* UTF-16 LE with BOM: "x\nneedle\n" */
-    ws_write_bytes(&S, "w.txt", "\xff\xfex\x00\n\x00n\x00" "e\x00" "e\x00" "d\x00l\x00" "e\x00\n\x00", 20);
+    ws_write_bytes(&S, "w.txt",
+                   "\xff\xfex\x00\n\x00n\x00"
+                   "e\x00"
+                   "e\x00"
+                   "d\x00l\x00"
+                   "e\x00\n\x00",
+                   20);
     ws_write_bytes(&S, "bom8.txt", "\xef\xbb\xbfneedle\n", 10);
     up("");
     cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"^needle\"}"),
@@ -873,10 +944,13 @@ Test(search, regex_features_and_errors)
     ws_write(&S, "crlf.txt", "PARSE me\r\nnot me\n");
     cr_assert_eq(matches_of(OK("ctx_search", "{\"pattern\":\"(?i)PARSE\"}")), 9);
     /* as rg without --crlf: `$` does not match before a \r, and the display drops the \r */
-    cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"me$\"}"), "1 matches in 1 files:\ncrlf.txt:2 not me");
-    cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"^PARSE\"}"), "1 matches in 1 files:\ncrlf.txt:1 PARSE me");
-    cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"\\\\bparse\\\\(\\\\w\\\\)\",\"path\":\"src\"}"),
-                     "2 matches in 1 files:\nsrc/a.c:1 parse(x);\nsrc/a.c:3 parse(y); parse(z);");
+    cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"me$\"}"),
+                     "1 matches in 1 files:\ncrlf.txt:2 not me");
+    cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"^PARSE\"}"),
+                     "1 matches in 1 files:\ncrlf.txt:1 PARSE me");
+    cr_assert_str_eq(
+        OK("ctx_search", "{\"pattern\":\"\\\\bparse\\\\(\\\\w\\\\)\",\"path\":\"src\"}"),
+        "2 matches in 1 files:\nsrc/a.c:1 parse(x);\nsrc/a.c:3 parse(y); parse(z);");
     const char *t = FAILS("ctx_search", "{\"pattern\":\"(unclosed\"}");
     cr_assert(strncmp(t, "ERROR: invalid regex: ", 22) == 0, "%s", t);
     cr_assert_str_eq(tool_error_code(last), "invalid_pattern");
@@ -887,7 +961,8 @@ Test(search, regex_features_and_errors)
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "error")),
                      "pattern is required for action=regex");
     resp_free(r);
-    r = call_tool(&S, S.token, "ctx_search", "{\"queries\":[{\"pattern\":\"a\"},{\"path\":\"src\"}]}");
+    r = call_tool(&S, S.token, "ctx_search",
+                  "{\"queries\":[{\"pattern\":\"a\"},{\"path\":\"src\"}]}");
     cr_assert_eq(r->status, 400, "%s", r->body);
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "error")),
                      "queries[1]: pattern is required for action=regex");
@@ -912,13 +987,16 @@ Test(search, anchored_hits)
     cr_assert(a && strlen(a) == 5);
     a[4] = '\0';
     char want[256];
-    snprintf(want, sizeof want, "1 matches in 1 files:\n[anchored: path:line:hhhh]\nsrc/b.c:1:%s parse", a);
-    cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"parse\",\"path\":\"src/b.c\",\"anchored\":true}"), want);
+    snprintf(want, sizeof want,
+             "1 matches in 1 files:\n[anchored: path:line:hhhh]\nsrc/b.c:1:%s parse", a);
+    cr_assert_str_eq(
+        OK("ctx_search", "{\"pattern\":\"parse\",\"path\":\"src/b.c\",\"anchored\":true}"), want);
     free(a);
     /* the hash is over the raw line, trailing blanks removed; the display trims */
     ws_write(&S, "sp.c", "    return 0;   \n");
-    cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"return\",\"path\":\"sp.c\",\"anchored\":true}"),
-                     "1 matches in 1 files:\n[anchored: path:line:hhhh]\nsp.c:1:f291 return 0;");
+    cr_assert_str_eq(
+        OK("ctx_search", "{\"pattern\":\"return\",\"path\":\"sp.c\",\"anchored\":true}"),
+        "1 matches in 1 files:\n[anchored: path:line:hhhh]\nsp.c:1:f291 return 0;");
 }
 
 Test(search, long_lines_are_windowed_to_150_code_points)
@@ -952,7 +1030,8 @@ Test(search, long_lines_are_windowed_to_150_code_points)
     strcat(want, "\xe2\x80\xa6");
     cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"NEEDLE\",\"path\":\"long.txt\"}"), want);
     /* a match at the start: cut at the end only */
-    snprintf(want, sizeof want, "1 matches in 1 files:\nstart.txt:1 NEEDLE%.144s\xe2\x80\xa6", start + 6);
+    snprintf(want, sizeof want, "1 matches in 1 files:\nstart.txt:1 NEEDLE%.144s\xe2\x80\xa6",
+             start + 6);
     cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"NEEDLE\",\"path\":\"start.txt\"}"), want);
 }
 
@@ -968,17 +1047,18 @@ Test(search, queries_batch)
                      "\n"
                      "[query 2/2] 'nomatch'\n"
                      "0 matches for 'nomatch' in 5 files");
-    resp *r = call_tool(&S, S.token, "ctx_search",
-                        "{\"queries\":[{\"pattern\":\"a\"},{\"pattern\":\"a\"},{\"pattern\":\"a\"},"
-                        "{\"pattern\":\"a\"},{\"pattern\":\"a\"},{\"pattern\":\"a\"},{\"pattern\":\"a\"},"
-                        "{\"pattern\":\"a\"},{\"pattern\":\"a\"},{\"pattern\":\"a\"},{\"pattern\":\"a\"}]}");
+    resp *r = call_tool(
+        &S, S.token, "ctx_search",
+        "{\"queries\":[{\"pattern\":\"a\"},{\"pattern\":\"a\"},{\"pattern\":\"a\"},"
+        "{\"pattern\":\"a\"},{\"pattern\":\"a\"},{\"pattern\":\"a\"},{\"pattern\":\"a\"},"
+        "{\"pattern\":\"a\"},{\"pattern\":\"a\"},{\"pattern\":\"a\"},{\"pattern\":\"a\"}]}");
     cr_assert_eq(r->status, 400, "at most 10 queries: %s", r->body);
     resp_free(r);
 }
 
 /* ctx_search's N equals what `rg -c PATTERN` sums to on the same tree: a git repository with
- * nested ignore rules, hidden files, a binary file, an empty file, CRLF lines, a UTF-16 file
- * and a file without a final newline. */
+ * nested ignore rules and a nested repository, hidden files, a binary file, an empty file, CRLF
+ * lines, a UTF-16 file and a file without a final newline. */
 Test(search, match_counts_equal_ripgrep)
 {
     if (system("command -v rg >/dev/null 2>&1") != 0) {
@@ -987,15 +1067,21 @@ Test(search, match_counts_equal_ripgrep)
     cr_assert_eq(ws_sh(&S, "git init -q ."), 0);
     ws_write(&S, ".gitignore", "ignored/\n*.gen\n!keep.gen\n");
     ws_write(&S, "pkg/.gitignore", "local_*\n");
-    for (int i = 0; i < 40; i++) {
+    for (int i = 0; i < 80; i++) { /* over 64 candidates: the search runs on several threads */
         char p[64], body[512];
         snprintf(p, sizeof p, "pkg/m%02d/file%d.c", i % 7, i);
         snprintf(body, sizeof body,
-                 "/* file %d */\nint foo_%d(void);\n\nstatic int bar = %d; // TODO foo\n%s%s", i, i, i,
-                 i % 3 ? "FOO();\n" : "", i % 5 ? "  foofoo  \n" : "last foo");
+                 "/* file %d */\nint foo_%d(void);\n\nstatic int bar = %d; // TODO foo\n%s%s", i, i,
+                 i, i % 3 ? "FOO();\n" : "", i % 5 ? "  foofoo  \n" : "last foo");
         ws_write(&S, p, body);
     }
     ws_write(&S, "pkg/local_x.c", "foo\n");
+    /* a nested repository: the outer rules stop at its top, its own apply */
+    cr_assert_eq(ws_sh(&S, "git init -q nested"), 0);
+    ws_write(&S, "nested/x.gen", "foo\n");
+    ws_write(&S, "nested/.gitignore", "*.tmp\n");
+    ws_write(&S, "nested/y.tmp", "foo\n");
+    ws_write(&S, "nested/ignored/z.c", "foo\n");
     ws_write(&S, "ignored/a.c", "foo\nfoo\n");
     ws_write(&S, "x.gen", "foo\n");
     ws_write(&S, "keep.gen", "foo\nfoo foo\n");
@@ -1004,9 +1090,24 @@ Test(search, match_counts_equal_ripgrep)
     ws_write_bytes(&S, "blob.bin", "foo\0\0\0foo\n", 10);
     ws_write(&S, "empty.c", "");
     ws_write(&S, "crlf.c", "foo\r\n\r\nfoo bar\r\n");
-    ws_write_bytes(&S, "wide.txt", "\xff\xfe" "f\x00o\x00o\x00\n\x00", 10);
+    ws_write_bytes(&S, "wide.txt",
+                   "\xff\xfe"
+                   "f\x00o\x00o\x00\n\x00",
+                   10);
     up("");
-    const char *patterns[] = {"foo", "^", "^$", "(?i)FOO", "fo+\\b", "foo\\w*\\(", "\\d+;", "^\\s*$"};
+    /* literal-led patterns (the prefilter path) and others (the whole-buffer path) */
+    const char *patterns[] = {"foo",
+                              "^",
+                              "^$",
+                              "(?i)FOO",
+                              "fo+\\b",
+                              "foo\\w*\\(",
+                              "\\d+;",
+                              "^\\s*$",
+                              "static int \\w+",
+                              "(?i)todo foo",
+                              "\\bfoo_1\\d\\(",
+                              "oo\\s*$"};
     for (size_t i = 0; i < sizeof patterns / sizeof patterns[0]; i++) {
         char *rg = sh_out("cd '%s' && rg --no-config --no-ignore-global -c -e '%s' . | "
                           "awk -F: '{s += $NF} END {print s + 0}'",
@@ -1021,4 +1122,15 @@ Test(search, match_counts_equal_ripgrep)
         free(pj);
         json_decref(pat);
     }
+    /* hidden=true is rg --hidden */
+    char *rg = sh_out("cd '%s' && rg --no-config --no-ignore-global --hidden -c -e foo . | "
+                      "awk -F: '{s += $NF} END {print s + 0}'",
+                      S.ws);
+    long want = strtol(rg, NULL, 10);
+    free(rg);
+    long got =
+        matches_of(OK("ctx_search", "{\"pattern\":\"foo\",\"hidden\":true,\"max_results\":1}"));
+    cr_assert_eq(got, want, "hidden: ctx_search %ld, rg %ld", got, want);
+    cr_assert_eq(got, matches_of(OK("ctx_search", "{\"pattern\":\"foo\",\"max_results\":1}")) + 2,
+                 "the two hidden files");
 }

@@ -161,16 +161,26 @@ Test(config, every_problem_is_reported_at_once_with_its_field)
                      "\"tokens\":[{\"id\":\"t\",\"sha256Hex\":\"abc\"},"
                      "{\"id\":\"u\",\"sha256Hex\":\"" HEX64 "\",\"scopes\":[\"search\",\"bogus\"],"
                      "\"role\":\"king\"},"
-                     "{\"id\":\"v\",\"sha256Hex\":\"" HEX64 "\"},{\"id\":\"v\",\"sha256Hex\":\"" HEX64 "\"}]}",
+                     "{\"id\":\"v\",\"sha256Hex\":\"" HEX64
+                     "\"},{\"id\":\"v\",\"sha256Hex\":\"" HEX64 "\"}]}",
                      &p);
     cr_assert_null(c, "a bad config is refused whole");
     const char *t = p.text.ptr ? p.text.ptr : "";
-    const char *fields[] = {"host: ", "port: ", "maxRps: ", "maxConcurrency: ", "disableHostCheck: ",
-                            "allowedHosts: ", "requestTimeoutMs: ", "workspaces[0].root: ",
-                            "workspaces[1].id: ", "workspaces[2].root: ", "tokens[0].sha256Hex: ",
-                            "tokens[1].scopes[1]: unknown scope 'bogus'",
-                            "tokens[1].role: unknown role 'king' (known: viewer, member, admin, owner)",
-                            "tokens[3].id: 'v' is used twice"};
+    const char *fields[] = {
+        "host: ",
+        "port: ",
+        "maxRps: ",
+        "maxConcurrency: ",
+        "disableHostCheck: ",
+        "allowedHosts: ",
+        "requestTimeoutMs: ",
+        "workspaces[0].root: ",
+        "workspaces[1].id: ",
+        "workspaces[2].root: ",
+        "tokens[0].sha256Hex: ",
+        "tokens[1].scopes[1]: unknown scope 'bogus'",
+        "tokens[1].role: unknown role 'king' (known: viewer, member, admin, owner)",
+        "tokens[3].id: 'v' is used twice"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         cr_assert(strstr(t, fields[i]), "no problem line for '%s' in:\n%s", fields[i], t);
     }
@@ -213,13 +223,15 @@ Test(config, scope_names_are_case_insensitive)
 Test(config, sha256hex_is_case_insensitive)
 {
     config *lower = load_ok("{\"tokens\":[{\"id\":\"t\",\"sha256Hex\":\"" HEX64 "\"}]}");
-    config *upper = load_ok("{\"tokens\":[{\"id\":\"t\",\"sha256Hex\":"
-                            "\"00112233445566778899AABBCCDDEEFF00112233445566778899AaBbCcDdEeFf\"}]}");
+    config *upper =
+        load_ok("{\"tokens\":[{\"id\":\"t\",\"sha256Hex\":"
+                "\"00112233445566778899AABBCCDDEEFF00112233445566778899AaBbCcDdEeFf\"}]}");
     cr_assert_eq(memcmp(lower->tokens[0].sha256, upper->tokens[0].sha256, 32), 0);
     config_unref(lower);
     config_unref(upper);
     config_problems p;
-    cr_assert_null(load("{\"tokens\":[{\"id\":\"t\",\"sha256Hex\":\"" HEX64 "0\"}]}", &p), "65 chars");
+    cr_assert_null(load("{\"tokens\":[{\"id\":\"t\",\"sha256Hex\":\"" HEX64 "0\"}]}", &p),
+                   "65 chars");
     config_problems_release(&p);
     cr_assert_null(load("{\"tokens\":[{\"id\":\"t\",\"sha256Hex\":"
                         "\"g0112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}]}",
@@ -230,14 +242,16 @@ Test(config, sha256hex_is_case_insensitive)
 
 Test(config, roles_tenants_and_revocation)
 {
-    config *c = load_ok("{\"tokens\":["
-                        "{\"id\":\"v\",\"sha256Hex\":\"" HEX64 "\",\"role\":\"viewer\"},"
-                        "{\"id\":\"m\",\"sha256Hex\":\"" HEX64 "\",\"role\":\"Member\",\"scopes\":[\"audit\"]},"
-                        "{\"id\":\"o\",\"sha256Hex\":\"" HEX64 "\",\"role\":\"owner\",\"tenant\":\"acme-2\"},"
-                        "{\"id\":\"r\",\"sha256Hex\":\"" HEX64 "\",\"revokedAt\":\"2026-01-01T00:00:00Z\"}]}");
+    config *c = load_ok(
+        "{\"tokens\":["
+        "{\"id\":\"v\",\"sha256Hex\":\"" HEX64 "\",\"role\":\"viewer\"},"
+        "{\"id\":\"m\",\"sha256Hex\":\"" HEX64 "\",\"role\":\"Member\",\"scopes\":[\"audit\"]},"
+        "{\"id\":\"o\",\"sha256Hex\":\"" HEX64 "\",\"role\":\"owner\",\"tenant\":\"acme-2\"},"
+        "{\"id\":\"r\",\"sha256Hex\":\"" HEX64 "\",\"revokedAt\":\"2026-01-01T00:00:00Z\"}]}");
     cr_assert_eq(c->tokens[0].scopes, SCOPE_SEARCH);
-    cr_assert_eq(c->tokens[1].scopes, SCOPE_SEARCH | SCOPE_GRAPH | SCOPE_INDEX | SCOPE_KNOWLEDGE |
-                                          SCOPE_EVENTS | SCOPE_AUDIT,
+    cr_assert_eq(c->tokens[1].scopes,
+                 SCOPE_SEARCH | SCOPE_GRAPH | SCOPE_INDEX | SCOPE_KNOWLEDGE | SCOPE_EVENTS |
+                     SCOPE_AUDIT,
                  "a role's scopes and the listed ones add up");
     cr_assert_eq(c->tokens[2].scopes, SCOPE_ALL);
     cr_assert_str_eq(c->tokens[2].tenant, "acme-2");
@@ -245,7 +259,8 @@ Test(config, roles_tenants_and_revocation)
     cr_assert_eq(config_active_tokens(c), 3);
     config_unref(c);
     config_problems p;
-    cr_assert_null(load("{\"tokens\":[{\"id\":\"t\",\"sha256Hex\":\"" HEX64 "\",\"tenant\":\"Acme\"}]}", &p));
+    cr_assert_null(
+        load("{\"tokens\":[{\"id\":\"t\",\"sha256Hex\":\"" HEX64 "\",\"tenant\":\"Acme\"}]}", &p));
     cr_assert(strstr(p.text.ptr, "tokens[0].tenant: 'Acme' is not a tenant id"), "%s", p.text.ptr);
     config_problems_release(&p);
 }
@@ -275,7 +290,8 @@ Test(config, workspace_problems)
              "{\"id\":\"f\",\"root\":\"team.json\"}]}");
     cr_assert_null(load(json, &p));
     cr_assert(strstr(p.text.ptr, "workspaces[1].id: 'a' is used twice"), "%s", p.text.ptr);
-    cr_assert(strstr(p.text.ptr, "workspaces[2].root: 'team.json' is not a directory"), "%s", p.text.ptr);
+    cr_assert(strstr(p.text.ptr, "workspaces[2].root: 'team.json' is not a directory"), "%s",
+              p.text.ptr);
     config_problems_release(&p);
     /* the same id in two tenants is two workspaces */
     config *c = load_ok("{\"workspaces\":[{\"id\":\"a\",\"root\":\"ws\"},"

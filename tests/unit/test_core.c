@@ -151,8 +151,10 @@ static char *repaired(const char *s, size_t n)
 Test(utf8, valid_text_is_unchanged)
 {
     cr_assert_str_eq(R("plain ascii"), "plain ascii");
-    cr_assert_str_eq(R("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
-    cr_assert_str_eq(R("\xef\xbf\xbf \xf4\x8f\xbf\xbf"), "\xef\xbf\xbf \xf4\x8f\xbf\xbf", "U+FFFF, U+10FFFF");
+    cr_assert_str_eq(R("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+                     "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    cr_assert_str_eq(R("\xef\xbf\xbf \xf4\x8f\xbf\xbf"), "\xef\xbf\xbf \xf4\x8f\xbf\xbf",
+                     "U+FFFF, U+10FFFF");
     cr_assert(utf8_valid("caf\xc3\xa9", 5));
     cr_assert_not(utf8_valid("caf\xc3", 4));
 }
@@ -160,7 +162,9 @@ Test(utf8, valid_text_is_unchanged)
 /* one U+FFFD per maximal subpart (Unicode §3.9, the W3C/WHATWG practice) */
 Test(utf8, each_maximal_invalid_subpart_becomes_one_replacement)
 {
-    cr_assert_str_eq(R("a\xff" "b"), "a" FFFD "b");
+    cr_assert_str_eq(R("a\xff"
+                       "b"),
+                     "a" FFFD "b");
     cr_assert_str_eq(R("\x80\x80"), FFFD FFFD, "two stray continuation bytes");
     cr_assert_str_eq(R("\xe2\x82x"), FFFD "x", "a truncated 3-byte sequence is one subpart");
     cr_assert_str_eq(R("\xe2\x82"), FFFD, "truncated at the end");
@@ -172,7 +176,8 @@ Test(utf8, each_maximal_invalid_subpart_becomes_one_replacement)
     cr_assert_str_eq(R("\xf4\x90\x80\x80"), FFFD FFFD FFFD FFFD, "past U+10FFFF");
     cr_assert_str_eq(R("\xf5\x80"), FFFD FFFD);
     cr_assert_str_eq(R("\xe2\x28\xa1"), FFFD "(" FFFD);
-    cr_assert_str_eq(R("x\xe2\x82\xe2\x82\xac"), "x" FFFD "\xe2\x82\xac", "a valid sequence right after");
+    cr_assert_str_eq(R("x\xe2\x82\xe2\x82\xac"), "x" FFFD "\xe2\x82\xac",
+                     "a valid sequence right after");
     cr_assert_str_eq(R("a\0b"), "a", "NUL is valid UTF-8 and kept (the C string stops there)");
 }
 
@@ -284,7 +289,8 @@ Test(crypto, md5_vectors)
     crypto_md5_hex("abc", 3, hex);
     cr_assert_str_eq(hex, "900150983cd24fb0d6963f7d28e17f72");
     crypto_md5_hex("{}", 2, hex);
-    cr_assert_str_eq(hex, "99914b932bd37a50b983c5e7c90ae93b", "http-conventions.md §4.1: no arguments");
+    cr_assert_str_eq(hex, "99914b932bd37a50b983c5e7c90ae93b",
+                     "http-conventions.md §4.1: no arguments");
 }
 
 Test(crypto, hmac_sha256_rfc4231)
@@ -340,7 +346,7 @@ Test(clock, short_durations_and_monotonic_time)
     const struct {
         int64_t s;
         const char *want;
-    } cases[] = {{-5, "0s"}, {0, "0s"}, {59, "59s"}, {60, "1m"}, {3599, "59m"},
+    } cases[] = {{-5, "0s"},   {0, "0s"},      {59, "59s"},   {60, "1m"},     {3599, "59m"},
                  {3600, "1h"}, {86399, "23h"}, {86400, "1d"}, {864000, "10d"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         clock_short_duration(cases[i].s, out);

@@ -38,14 +38,16 @@ Test(jsonx, canonical_sorts_keys_recursively_without_whitespace)
     cr_assert_str_eq(canon("{}"), "{}");
     cr_assert_str_eq(canon("[]"), "[]");
     cr_assert_str_eq(canon("[true,false,null,\"\"]"), "[true,false,null,\"\"]");
-    cr_assert_str_eq(canon("{\"aa\":1,\"a\":2,\"B\":3,\"_\":4}"), "{\"B\":3,\"_\":4,\"a\":2,\"aa\":1}");
+    cr_assert_str_eq(canon("{\"aa\":1,\"a\":2,\"B\":3,\"_\":4}"),
+                     "{\"B\":3,\"_\":4,\"a\":2,\"aa\":1}");
 }
 
 Test(jsonx, canonical_key_order_is_utf16_code_units)
 {
     /* RFC 8785 §3.2.3: U+1F600 (UTF-16 D83D DE00) sorts before U+E000, unlike in UTF-8 */
-    cr_assert_str_eq(canon("{\"\\ue000\":1,\"\\ud83d\\ude00\":2,\"\\u20ac\":3,\"\\u00e9\":4,\"z\":5}"),
-                     "{\"z\":5,\"\xc3\xa9\":4,\"\xe2\x82\xac\":3,\"\xf0\x9f\x98\x80\":2,\"\xee\x80\x80\":1}");
+    cr_assert_str_eq(
+        canon("{\"\\ue000\":1,\"\\ud83d\\ude00\":2,\"\\u20ac\":3,\"\\u00e9\":4,\"z\":5}"),
+        "{\"z\":5,\"\xc3\xa9\":4,\"\xe2\x82\xac\":3,\"\xf0\x9f\x98\x80\":2,\"\xee\x80\x80\":1}");
     cr_assert_str_eq(canon("{\"\\uffff\":1,\"\\ud800\\udc00\":2}"),
                      "{\"\xf0\x90\x80\x80\":2,\"\xef\xbf\xbf\":1}");
     /* a prefix sorts first */
@@ -54,9 +56,11 @@ Test(jsonx, canonical_key_order_is_utf16_code_units)
 
 Test(jsonx, canonical_string_escapes)
 {
-    cr_assert_str_eq(canon("[\"q\\\"b\\\\s\\/\"]"), "[\"q\\\"b\\\\s/\"]", "only \\\" and \\\\ stay escaped");
+    cr_assert_str_eq(canon("[\"q\\\"b\\\\s\\/\"]"), "[\"q\\\"b\\\\s/\"]",
+                     "only \\\" and \\\\ stay escaped");
     cr_assert_str_eq(canon("[\"\\b\\f\\n\\r\\t\"]"), "[\"\\b\\f\\n\\r\\t\"]");
-    cr_assert_str_eq(canon("[\"\\u0001\\u001f\\u000b\"]"), "[\"\\u0001\\u001f\\u000b\"]", "lowercase hex");
+    cr_assert_str_eq(canon("[\"\\u0001\\u001f\\u000b\"]"), "[\"\\u0001\\u001f\\u000b\"]",
+                     "lowercase hex");
     cr_assert_str_eq(canon("[\"\\u007f\\u00e9\\u2028\"]"), "[\"\x7f\xc3\xa9\xe2\x80\xa8\"]",
                      "non-ASCII and DEL as raw UTF-8");
     cr_assert_str_eq(canon("[\"a\\u0000b\"]"), "[\"a\\u0000b\"]", "NUL inside a string survives");
@@ -101,11 +105,12 @@ Test(jsonx, canonical_numbers_are_ecmascript_shortest_form)
 Test(jsonx, rfc8785_sample)
 {
     /* RFC 8785 §3.2.2 */
-    cr_assert_str_eq(canon("{\"numbers\": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],"
-                           " \"string\": \"\\u20ac$\\u000F\\u000aA'\\u0042\\u0022\\u005c\\\\\\\"\\/\","
-                           " \"literals\": [null, true, false]}"),
-                     "{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,4.5,0.002,"
-                     "1e-27],\"string\":\"\xe2\x82\xac$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}");
+    cr_assert_str_eq(
+        canon("{\"numbers\": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],"
+              " \"string\": \"\\u20ac$\\u000F\\u000aA'\\u0042\\u0022\\u005c\\\\\\\"\\/\","
+              " \"literals\": [null, true, false]}"),
+        "{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,4.5,0.002,"
+        "1e-27],\"string\":\"\xe2\x82\xac$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}");
 }
 
 /* http-conventions.md §4.1/§4.2: the worked audit hashes */
@@ -160,11 +165,14 @@ Test(jsonx, duplicate_keys_are_refused)
 static char *nested(int n, bool objects)
 {
     char *s = malloc((size_t)n * 6 + 8);
-    size_t o = 0;
+    cr_assert_not_null(s);
+    const char *open = objects ? "{\"k\":" : "[";
+    size_t o = 0, ol = strlen(open);
     for (int i = 0; i < n; i++) {
-        o += (size_t)sprintf(s + o, "%s", objects ? "{\"k\":" : "[");
+        memcpy(s + o, open, ol);
+        o += ol;
     }
-    o += (size_t)sprintf(s + o, "1");
+    s[o++] = '1';
     for (int i = 0; i < n; i++) {
         s[o++] = objects ? '}' : ']';
     }
@@ -183,7 +191,8 @@ Test(jsonx, nesting_depth_64_is_accepted_65_refused)
         json_decref(v);
         free(ok);
         char *deep = nested(JSONX_MAX_DEPTH + 1, objects);
-        cr_assert_null(parse(deep, why, sizeof why), "depth 65 (%s)", objects ? "objects" : "arrays");
+        cr_assert_null(parse(deep, why, sizeof why), "depth 65 (%s)",
+                       objects ? "objects" : "arrays");
         cr_assert_str_eq(why, "JSON nested deeper than 64 levels");
         free(deep);
     }
@@ -200,7 +209,8 @@ Test(jsonx, malformed_input_and_nul_in_strings)
     cr_assert(strncmp(why, "malformed JSON at line 1", 24) == 0, "%s", why);
     cr_assert_null(parse("", why, sizeof why));
     json_t *v = parse("{\"path\":\"a\\u0000b\",\"ok\":\"x\",\"n\":1}", why, sizeof why);
-    cr_assert_not_null(v, "a NUL inside a string is parsed (and refused later, with a reason): %s", why);
+    cr_assert_not_null(v, "a NUL inside a string is parsed (and refused later, with a reason): %s",
+                       why);
     cr_assert_eq(json_string_length(json_object_get(v, "path")), 3);
     cr_assert_null(jsonx_str(v, "path"), "jsonx_str never hands out a string with a NUL");
     cr_assert_str_eq(jsonx_str(v, "ok"), "x");

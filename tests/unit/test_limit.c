@@ -11,7 +11,7 @@
 #include "core/clock.h"
 #include "limit/bucket.h"
 
-#define S(x) ((int64_t)((x) * 1e9)) /* seconds to ns */
+#define S(x) ((int64_t)((x)*1e9)) /* seconds to ns */
 
 Test(bucket, starts_full_and_refills_at_rate)
 {

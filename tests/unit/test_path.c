@@ -14,8 +14,8 @@
 
 #define ROOT "/srv/ws"
 
-static path_status norm_in(const char *in, size_t len, const char *root_real, char *out,
-                           size_t cap, char *why)
+static path_status norm_in(const char *in, size_t len, const char *root_real, char *out, size_t cap,
+                           char *why)
 {
     return path_normalize(in, len, ROOT, root_real, out, cap, why, 256);
 }
@@ -56,8 +56,8 @@ Test(path_normalize, clean_relative_paths)
 
 Test(path_normalize, dot_dot_anywhere_is_outside)
 {
-    const char *bad[] = {"..", "../", "../x", "a/..", "a/../b", "a/../../x", "./../x", "a/b/../..",
-                         "x/..", ".//..//"};
+    const char *bad[] = {"..",        "../",    "../x",      "a/..", "a/../b",
+                         "a/../../x", "./../x", "a/b/../..", "x/..", ".//..//"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cr_assert_str_eq(norm(bad[i]), "!path_outside_root", "'%s'", bad[i]);
     }
@@ -88,6 +88,13 @@ Test(path_normalize, nul_bytes_and_lengths)
     cr_assert_str_eq(why, "path contains a NUL byte");
     cr_assert_eq(norm_in("\0", 1, NULL, out, sizeof out, why), PATH_OUTSIDE);
     cr_assert_eq(norm_in("ok", 2, NULL, out, sizeof out, why), PATH_OK, "len bounds the input");
+    /* the input need not be NUL-terminated: the message quotes len bytes, no more (fuzz_path) */
+    cr_assert_eq(norm_in("..XYZ", 2, NULL, out, sizeof out, why), PATH_OUTSIDE);
+    cr_assert_str_eq(why, "'..' has a '..' segment; paths must stay inside the workspace root");
+    cr_assert_eq(norm_in("a/b/..x", 6, NULL, out, sizeof out, why), PATH_OUTSIDE);
+    cr_assert_str_eq(why, "'a/b/..' has a '..' segment; paths must stay inside the workspace root");
+    cr_assert_eq(norm_in("/etc/pass", 4, NULL, out, sizeof out, why), PATH_OUTSIDE);
+    cr_assert_str_eq(why, "'/etc' is an absolute path outside the workspace root");
 
     char *p = xmalloc(PATH_MAX_LEN + 2);
     memset(p, 'a', PATH_MAX_LEN + 1);
@@ -109,7 +116,8 @@ Test(path_normalize, nul_bytes_and_lengths)
     cr_assert_eq(path_normalize("abc/defgh", 9, NULL, NULL, small, sizeof small, why, sizeof why),
                  PATH_OUTSIDE);
     cr_assert_str_eq(small, "");
-    cr_assert_eq(path_normalize("abc/de", 6, NULL, NULL, small, sizeof small, why, sizeof why), PATH_OK);
+    cr_assert_eq(path_normalize("abc/de", 6, NULL, NULL, small, sizeof small, why, sizeof why),
+                 PATH_OK);
     cr_assert_str_eq(small, "abc/de");
 }
 
@@ -117,19 +125,23 @@ Test(path_normalize, nul_bytes_and_lengths)
 
 Test(deny, built_in_secret_names)
 {
-    const char *denied[] = {".env", ".env.local", ".env.production", "server.pem", "tls.key", "a.p12",
-                            "b.pfx", "c.keystore", "id_rsa", "id_rsa.pub", "id_ed25519",
-                            "id_ed25519.pub", "db.kdbx", ".npmrc", ".pypirc", ".netrc",
-                            "credentials.json", "credentials-prod.json", "secrets.json",
-                            "secrets.yaml", "secrets.yml", "secrets.toml", "secrets.ini",
-                            "secrets.env", ".git"};
+    const char *denied[] = {".env",         ".env.local",       ".env.production",
+                            "server.pem",   "tls.key",          "a.p12",
+                            "b.pfx",        "c.keystore",       "id_rsa",
+                            "id_rsa.pub",   "id_ed25519",       "id_ed25519.pub",
+                            "db.kdbx",      ".npmrc",           ".pypirc",
+                            ".netrc",       "credentials.json", "credentials-prod.json",
+                            "secrets.json", "secrets.yaml",     "secrets.yml",
+                            "secrets.toml", "secrets.ini",      "secrets.env",
+                            ".git"};
     for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++) {
         cr_assert(path_denied_name(denied[i]), "'%s' must be denied", denied[i]);
     }
-    const char *allowed[] = {"secrets.py", "secrets.go", "secrets.rs", "secrets", "secret.json",
-                             "mysecrets.json", "env", "x.env", ".envrc", "environment.ts",
-                             "pem.c", "keys.c", "my_id_rsa", "credentials.yaml", "credentials",
-                             ".gitignore", ".github", ".gitattributes", "key", "README.md"};
+    const char *allowed[] = {"secrets.py",  "secrets.go",       "secrets.rs",  "secrets",
+                             "secret.json", "mysecrets.json",   "env",         "x.env",
+                             ".envrc",      "environment.ts",   "pem.c",       "keys.c",
+                             "my_id_rsa",   "credentials.yaml", "credentials", ".gitignore",
+                             ".github",     ".gitattributes",   "key",         "README.md"};
     for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++) {
         cr_assert_not(path_denied_name(allowed[i]), "'%s' must not be denied", allowed[i]);
     }
