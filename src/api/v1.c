@@ -1,5 +1,6 @@
 /* v1.c - the /health and /v1 REST routes (DESIGN §4), thin adapters over the tool table and
  * tool_dispatch(). The route table at the bottom is the whole REST surface. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,8 +53,31 @@ static json_t *scopes_json(scope_set s)
     return arr;
 }
 
+/* An authenticated route other than a tool call costs 1 from the caller's key bucket
+ * (http-conventions.md §1.1), so listing cannot be used to poll around the per-key limit.
+ * False when the bucket is empty; the 429 has then been answered. */
+static bool charge_key(http_req *r)
+{
+    rate_state st;
+    if (limiter_take(dispatch_key_limiter(), r->who.token_id, r->cfg->key_burst, r->cfg->key_rps, 1,
+                     &st)) {
+        return true;
+    }
+    http_rate_headers(r, "key", &st, true);
+    char msg[160];
+    snprintf(msg, sizeof msg, "rate limit exceeded for this key; retry in %.0f s",
+             st.retry_after < 1 ? 1 : ceil(st.retry_after));
+    http_error(r, ERR_RATE_LIMITED, msg,
+               json_pack("{s:s, s:I}", "policy", "key", "retryAfterMs",
+                         (json_int_t)(st.retry_after * 1000)));
+    return false;
+}
+
 static void manifest(http_req *r)
 {
+    if (!charge_key(r)) {
+        return;
+    }
     r->audit.allowed = true;
     json_t *ws = json_array();
     for (size_t i = 0; i < r->cfg->n_workspaces; i++) {
@@ -99,7 +123,7 @@ static void tools_list(http_req *r)
 {
     int64_t offset, limit;
     if (!query_int(r, "offset", 0, 0, 1000000, &offset) ||
-        !query_int(r, "limit", 50, 1, 200, &limit)) {
+        !query_int(r, "limit", 50, 1, 200, &limit) || !charge_key(r)) {
         return;
     }
     r->audit.allowed = true;
@@ -116,6 +140,9 @@ static void tools_list(http_req *r)
 
 static void capabilities(http_req *r)
 {
+    if (!charge_key(r)) {
+        return;
+    }
     r->audit.allowed = true;
     http_json(r, 200,
               json_pack("{s:i, s:{s:s, s:s}, s:s, s:[s], s:{s:b, s:b, s:b, s:b}, s:{s:i}, s:{s:s}}",

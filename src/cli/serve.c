@@ -147,9 +147,10 @@ static void reload(const char *path, const char *why)
     }
     config_unref(old);
     apply_runtime(n);
-    log_info("config reloaded (%s): %zu workspaces, %zu active tokens", why, n->n_workspaces,
-             config_active_tokens(n));
+    size_t n_ws = n->n_workspaces, n_tok = config_active_tokens(n);
     config_set_current(n);
+    /* logged once it is true: a request that follows the line sees the new snapshot */
+    log_info("config reloaded (%s): %zu workspaces, %zu active tokens", why, n_ws, n_tok);
 }
 
 /* zero-config: DIR/team.json with one workspace and a new admin token (printed once) */

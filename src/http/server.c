@@ -12,6 +12,7 @@
  * read and parsed (400) and the route runs. Each step that refuses answers at once. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -157,7 +158,7 @@ static bool admit(http_req *r, const char *ip_key)
             http_rate_headers(r, "ip", &st, true);
             char msg[160];
             snprintf(msg, sizeof msg, "too many unauthenticated requests from this address; retry in %.0f s",
-                     st.retry_after < 1 ? 1 : st.retry_after + 0.999);
+                     st.retry_after < 1 ? 1 : ceil(st.retry_after));
             http_error(r, ERR_RATE_LIMITED, msg, json_pack("{s:s, s:I}", "policy", "ip", "retryAfterMs",
                                                            (json_int_t)(st.retry_after * 1000)));
             /* a flood is summarized: one audit line per address per minute (DESIGN §11.8) */
@@ -185,7 +186,7 @@ static bool admit(http_req *r, const char *ip_key)
         http_rate_headers(r, "global", &gs, true);
         char msg[160];
         snprintf(msg, sizeof msg, "server-wide rate limit exceeded (maxRps=%g); retry in %.0f s",
-                 c->max_rps, gs.retry_after < 1 ? 1 : gs.retry_after + 0.999);
+                 c->max_rps, gs.retry_after < 1 ? 1 : ceil(gs.retry_after));
         http_error(r, ERR_RATE_LIMITED, msg, json_pack("{s:s, s:I}", "policy", "global", "retryAfterMs",
                                                        (json_int_t)(gs.retry_after * 1000)));
         return false;

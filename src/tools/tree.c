@@ -40,7 +40,7 @@ static walk_action on_entry(const walk_entry *e, void *vctx)
 {
     tree_ctx *t = vctx;
     bool is_dir = e->type == WALK_DIR;
-    if (!is_dir) {
+    if (e->type == WALK_FILE || e->type == WALK_LINK_FILE) {
         t->total_files++;
         int top = e->depth - 1 < t->max_depth ? e->depth - 1 : t->max_depth;
         for (int d = 1; d <= top; d++) {

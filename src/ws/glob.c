@@ -564,6 +564,15 @@ static bool expand(expander *e, size_t from, size_t to, const expand_cont *k)
 /* validate one pattern and add its alternatives to s, keeping s's total within the cap */
 static bool set_add_pattern(glob_pat *s, const char *pat, size_t len, char *why, size_t why_len)
 {
+    /* a leading `./` names the same files as without it: paths here never start with it */
+    while (len >= 2 && pat[0] == '.' && pat[1] == '/') {
+        pat += 2;
+        len -= 2;
+        while (len && pat[0] == '/') {
+            pat++;
+            len--;
+        }
+    }
     if (len == 0 || (len == 1 && pat[0] == '/')) {
         set_why(why, why_len, "empty pattern");
         return false;

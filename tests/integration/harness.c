@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -201,6 +202,8 @@ bool srv_start(server *s)
     int lfd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     pid_t pid = fork();
     if (pid == 0) {
+        /* a test that fails an assertion never reaches srv_stop: the server goes with it */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(lfd, 2);
         int nul = open("/dev/null", O_WRONLY);
         dup2(nul, 1);
@@ -627,4 +630,17 @@ bool log_wait(server *s, size_t from, const char *needle, int timeout_ms)
         usleep(20000);
     } while (now_ms() < until);
     return false;
+}
+
+json_t *audit_wait(server *s, size_t n, int timeout_ms)
+{
+    long long until = now_ms() + timeout_ms;
+    for (;;) {
+        json_t *lines = audit_lines(s);
+        if (json_array_size(lines) >= n || now_ms() >= until) {
+            return lines;
+        }
+        json_decref(lines);
+        usleep(10000);
+    }
 }

@@ -101,6 +101,9 @@ resp *bg_join(bg_req *b);
 
 /* the audit log's lines, parsed */
 json_t *audit_lines(server *s);
+/* the same, once there are at least n (a line is written after its response is sent, so a
+ * client can see the response first); whatever is there after timeout_ms otherwise */
+json_t *audit_wait(server *s, size_t n, int timeout_ms);
 /* a whole file's content (malloc), or NULL */
 char *slurp(const char *path);
 long long now_ms(void);

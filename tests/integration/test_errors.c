@@ -40,12 +40,15 @@ Test(errors, unauthorized_every_kind_of_bad_credential)
 
     /* malformed, unknown, revoked: the same answer, with error="invalid_token" */
     char unknown[80];
-    snprintf(unknown, sizeof unknown, "%s", "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100");
+    snprintf(unknown, sizeof unknown, "%s",
+             "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100");
     const char *bad[][2] = {
         {"Authorization: Bearer abc", "short"},
         {"Authorization: Basic dXNlcjpwYXNz", "not bearer"},
-        {"Authorization: Bearer 00112233445566778899aabbccddeeff00112233445566778899aabbccddeef", "63 chars"},
-        {"Authorization: Bearer zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", "not hex"},
+        {"Authorization: Bearer 00112233445566778899aabbccddeeff00112233445566778899aabbccddeef",
+         "63 chars"},
+        {"Authorization: Bearer zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+         "not hex"},
         {"X-API-Key: nope", "bad X-API-Key"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -109,7 +112,8 @@ Test(errors, scope_denied_for_each_search_tool)
         resp *r = call_tool(&s, g, tools[i][0], tools[i][1]);
         expect_error(r, 403, "scope_denied");
         cr_assert_str_eq(resp_header(r, "WWW-Authenticate"),
-                         "Bearer error=\"insufficient_scope\", scope=\"search\"", "%s", tools[i][0]);
+                         "Bearer error=\"insufficient_scope\", scope=\"search\"", "%s",
+                         tools[i][0]);
         char msg[120];
         snprintf(msg, sizeof msg, "%s needs the search scope", tools[i][0]);
         cr_assert_str_eq(json_string_value(json_object_get(r->json, "error")), msg);
@@ -185,7 +189,8 @@ Test(errors, unknown_workspace_from_every_source)
     resp *r = req(&s, "POST", "/v1/tools/call", s.token, NULL,
                   "{\"name\":\"ctx_tree\",\"workspaceId\":\"nope\"}");
     expect_error(r, 400, "unknown_workspace");
-    cr_assert_str_eq(json_string_value(json_object_get(r->json, "error")), "unknown workspace 'nope'");
+    cr_assert_str_eq(json_string_value(json_object_get(r->json, "error")),
+                     "unknown workspace 'nope'");
     resp_free(r);
     const char *h1[] = {"x-leanctx-workspace: nope", NULL};
     r = req(&s, "POST", "/v1/tools/call", s.token, h1, "{\"name\":\"ctx_tree\"}");
@@ -211,9 +216,11 @@ static char *which(server *s, const char *const *headers, const char *body)
     resp *r = req(s, "POST", "/v1/tools/call", s->token, headers, body);
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_not(result_is_error(r), "%s", r->body);
-    const char *t = result_text(r);
-    const char *nl = strrchr(t, '\n');
-    char *out = strdup(nl ? nl + 1 : t);
+    char *out = strdup(result_text(r)); /* mode=raw: the file as it is */
+    size_t n = strlen(out);
+    if (n && out[n - 1] == '\n') {
+        out[n - 1] = '\0';
+    }
     resp_free(r);
     return out;
 }
@@ -228,7 +235,8 @@ Test(errors, workspace_precedence)
     dir_write(&s, "ws-c/which.txt", "c\n", p2, sizeof p2);
     *strrchr(p1, '/') = '\0';
     *strrchr(p2, '/') = '\0';
-    snprintf(more, sizeof more, "{\"id\": \"b\", \"root\": \"%s\"}, {\"id\": \"c\", \"root\": \"%s\"}", p1, p2);
+    snprintf(more, sizeof more,
+             "{\"id\": \"b\", \"root\": \"%s\"}, {\"id\": \"c\", \"root\": \"%s\"}", p1, p2);
     srv_config_ws(&s, more, "");
     cr_assert(srv_start(&s));
     const char *hb[] = {"x-leanctx-workspace: b", NULL};
@@ -244,13 +252,14 @@ Test(errors, workspace_precedence)
         {NULL, NULL, "{\"path\":\"which.txt\",\"mode\":\"raw\"}", "main"}, /* defaultWorkspaceId */
         {hb, NULL, "{\"path\":\"which.txt\",\"mode\":\"raw\"}", "b"},      /* header > default */
         {hb2, NULL, "{\"path\":\"which.txt\",\"mode\":\"raw\"}", "b"},     /* X-Workspace too */
-        {hb, NULL, args_c, "c"},                                            /* argument > header */
-        {hb, "main", args_c, "main"},                                       /* body > argument */
+        {hb, NULL, args_c, "c"},                                           /* argument > header */
+        {hb, "main", args_c, "main"},                                      /* body > argument */
         {NULL, "b", args_c, "b"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         if (cases[i].ws_body) {
-            snprintf(body, sizeof body, "{\"name\":\"ctx_read\",\"workspaceId\":\"%s\",\"arguments\":%s}",
+            snprintf(body, sizeof body,
+                     "{\"name\":\"ctx_read\",\"workspaceId\":\"%s\",\"arguments\":%s}",
                      cases[i].ws_body, cases[i].args);
         } else {
             snprintf(body, sizeof body, "{\"name\":\"ctx_read\",\"arguments\":%s}", cases[i].args);
@@ -266,12 +275,14 @@ Test(errors, unknown_tool)
 {
     server s;
     start(&s, "");
-    const char *names[] = {"ctx_nope", "ctx_shell", "ctx_execute", "ctx_edit", "ctx_patch", "shell"};
+    const char *names[] = {"ctx_nope", "ctx_shell", "ctx_execute",
+                           "ctx_edit", "ctx_patch", "shell"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         resp *r = call_tool(&s, s.token, names[i], "{\"command\":\"id\"}");
         expect_error(r, 404, "unknown_tool");
         char want[200];
-        snprintf(want, sizeof want, "{\"error\":\"unknown tool: %s\",\"error_code\":\"unknown_tool\"}", names[i]);
+        snprintf(want, sizeof want,
+                 "{\"error\":\"unknown tool: %s\",\"error_code\":\"unknown_tool\"}", names[i]);
         cr_assert_str_eq(r->body, want);
         resp_free(r);
     }
@@ -303,7 +314,8 @@ Test(errors, not_found_and_method_not_allowed)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         resp *r = req(&s, cases[i].method, cases[i].path, s.token, NULL, NULL);
         expect_error(r, 405, "method_not_allowed");
-        cr_assert_str_eq(resp_header(r, "Allow"), cases[i].allow, "%s %s", cases[i].method, cases[i].path);
+        cr_assert_str_eq(resp_header(r, "Allow"), cases[i].allow, "%s %s", cases[i].method,
+                         cases[i].path);
         resp_free(r);
     }
     cr_assert_eq(srv_stop(&s), 0);
@@ -355,14 +367,14 @@ Test(errors, invalid_request)
     server s;
     start(&s, "");
     const char *bodies[] = {
-        "{\"name\":",                                       /* malformed */
-        "",                                                 /* empty */
-        "[{\"name\":\"ctx_tree\"}]",                        /* not an object */
-        "\"ctx_tree\"",                                     /* not an object */
-        "{\"name\":\"ctx_tree\",\"name\":\"ctx_read\"}",    /* duplicate key */
+        "{\"name\":",                                                      /* malformed */
+        "",                                                                /* empty */
+        "[{\"name\":\"ctx_tree\"}]",                                       /* not an object */
+        "\"ctx_tree\"",                                                    /* not an object */
+        "{\"name\":\"ctx_tree\",\"name\":\"ctx_read\"}",                   /* duplicate key */
         "{\"name\":\"ctx_tree\",\"arguments\":{\"depth\":1,\"depth\":2}}", /* nested duplicate */
-        "{\"arguments\":{}}",                               /* no name */
-        "{\"name\":7}",                                     /* name not a string */
+        "{\"arguments\":{}}",                                              /* no name */
+        "{\"name\":7}",                                                    /* name not a string */
         "{\"name\":\"ctx_tree\",\"workspaceId\":7}",        /* workspaceId not a string */
         "{\"name\":\"ctx_tree\",\"channelId\":\"a/../b\"}", /* channelId with a .. segment */
         "{\"name\":\"ctx_tree\"} trailing",
@@ -372,8 +384,10 @@ Test(errors, invalid_request)
         expect_error(r, 400, "invalid_request");
         resp_free(r);
     }
-    resp *r = req(&s, "POST", "/v1/tools/call", s.token, NULL, "{\"name\":\"ctx_tree\",\"name\":\"x\"}");
-    cr_assert(strstr(json_string_value(json_object_get(r->json, "error")), "duplicate"), "%s", r->body);
+    resp *r =
+        req(&s, "POST", "/v1/tools/call", s.token, NULL, "{\"name\":\"ctx_tree\",\"name\":\"x\"}");
+    cr_assert(strstr(json_string_value(json_object_get(r->json, "error")), "duplicate"), "%s",
+              r->body);
     resp_free(r);
 
     /* 64 levels are accepted, 65 are not */
@@ -383,7 +397,8 @@ Test(errors, invalid_request)
     resp_free(r);
     r = req(&s, "POST", "/v1/tools/call", s.token, NULL, b65);
     expect_error(r, 400, "invalid_request");
-    cr_assert_str_eq(json_string_value(json_object_get(r->json, "error")), "JSON nested deeper than 64 levels");
+    cr_assert_str_eq(json_string_value(json_object_get(r->json, "error")),
+                     "JSON nested deeper than 64 levels");
     resp_free(r);
     free(b64);
     free(b65);
@@ -391,7 +406,8 @@ Test(errors, invalid_request)
     /* Authorization and X-API-Key must carry one credential */
     char xk[120], other[120];
     snprintf(xk, sizeof xk, "X-API-Key: %s", s.token);
-    snprintf(other, sizeof other, "X-API-Key: %s", "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100");
+    snprintf(other, sizeof other, "X-API-Key: %s",
+             "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100");
     const char *h_other[] = {other, NULL};
     const char *h_same[] = {xk, NULL};
     r = req(&s, "POST", "/v1/tools/call", s.token, h_other, "{\"name\":\"ctx_tree\"}");
@@ -419,7 +435,8 @@ Test(errors, invalid_arguments)
          "comma list such as lines:5,10-20"},
         {"ctx_glob", "{}", "pattern is required"},
         {"ctx_glob", "{\"pattern\":null}", "pattern is required"},
-        {"ctx_search", "{\"pattern\":\"x\",\"max_results\":0}", "max_results must be between 1 and 500"},
+        {"ctx_search", "{\"pattern\":\"x\",\"max_results\":0}",
+         "max_results must be between 1 and 500"},
         {"ctx_tree", "[1]", "arguments must be a JSON object"},
         {"ctx_tree", "\"x\"", "arguments must be a JSON object"},
     };
@@ -450,7 +467,8 @@ Test(errors, payload_too_large)
     resp_free(r);
     r = req(&s, "POST", "/v1/tools/call", s.token, NULL, over);
     expect_error(r, 413, "payload_too_large");
-    cr_assert(strstr(json_string_value(json_object_get(r->json, "error")), "maxBodyBytes (1024)"), "%s", r->body);
+    cr_assert(strstr(json_string_value(json_object_get(r->json, "error")), "maxBodyBytes (1024)"),
+              "%s", r->body);
     resp_free(r);
     /* before authentication: an anonymous client cannot make the server read a big body */
     r = req(&s, "POST", "/v1/tools/call", NULL, NULL, over);
@@ -488,10 +506,12 @@ Test(errors, unknown_argument_note)
     start(&s, "");
     resp *r = call_tool(&s, s.token, "ctx_tree", "{\"depth\":2,\"foo\":1}");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(result_text(r), "./ (3 files)\n  README.md\n  src/ (2)\n    main.c\n    util.c\n"
-                                     "note: ignored unknown argument(s): foo");
+    cr_assert_str_eq(result_text(r),
+                     "./ (3 files)\n  README.md\n  src/ (2)\n    main.c\n    util.c\n"
+                     "note: ignored unknown argument(s): foo");
     resp_free(r);
-    r = call_tool(&s, s.token, "ctx_read", "{\"path\":\"src/main.c\",\"mode\":\"raw\",\"foo\":1,\"bar\":[]}");
+    r = call_tool(&s, s.token, "ctx_read",
+                  "{\"path\":\"src/main.c\",\"mode\":\"raw\",\"foo\":1,\"bar\":[]}");
     cr_assert_eq(r->status, 200, "%s", r->body);
     const char *t = result_text(r);
     const char *last = strrchr(t, '\n');
@@ -499,7 +519,9 @@ Test(errors, unknown_argument_note)
     cr_assert_str_eq(last + 1, "note: ignored unknown argument(s): foo, bar");
     resp_free(r);
     /* reserved keys are not unknown arguments */
-    r = call_tool(&s, s.token, "ctx_tree", "{\"depth\":1,\"workspaceId\":\"main\",\"channelId\":\"feat/x\",\"agentId\":\"a\"}");
+    r = call_tool(
+        &s, s.token, "ctx_tree",
+        "{\"depth\":1,\"workspaceId\":\"main\",\"channelId\":\"feat/x\",\"agentId\":\"a\"}");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_null(strstr(result_text(r), "note:"), "%s", result_text(r));
     resp_free(r);

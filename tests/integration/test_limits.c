@@ -1,1 +1,310 @@
+/* test_limits.c - the limits of DESIGN §5 and http-conventions.md §1 as a client meets them:
+ * maxBodyBytes (answered before the body is read), requestTimeoutMs (the work is cut, not just
+ * the answer), maxConcurrency, the global bucket (rateBurst / maxRps), the per-key bucket
+ * (keyRateBurst / keyRps), the per-IP bucket for unauthenticated traffic, and /health outside
+ * all of them. Every 429 must carry Retry-After, RateLimit-Policy and RateLimit. */
 #include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static const char *const tree_body = "{\"name\":\"ctx_tree\",\"arguments\":{\"depth\":1}}";
+
+/* a 429 as http-conventions §1.2/1.3 describe it, for one policy; returns Retry-After */
+static long expect_429(resp *r, const char *code, const char *policy)
+{
+    expect_error(r, 429, code);
+    cr_assert_str_eq(json_string_value(json_object_get(r->json, "policy")), policy, "%s", r->body);
+    cr_assert(json_is_integer(json_object_get(r->json, "retryAfterMs")), "%s", r->body);
+    const char *ra = resp_header(r, "Retry-After");
+    cr_assert(ra && strspn(ra, "0123456789") == strlen(ra) && *ra, "Retry-After: %s", ra);
+    long secs = strtol(ra, NULL, 10);
+    cr_assert_geq(secs, 1);
+    char want[64];
+    snprintf(want, sizeof want, "\"%s\";", policy);
+    const char *pol = resp_header(r, "RateLimit-Policy");
+    cr_assert(pol && strncmp(pol, want, strlen(want)) == 0, "RateLimit-Policy: %s", pol);
+    if (strcmp(policy, "concurrency") != 0) {
+        snprintf(want, sizeof want, "\"%s\";r=0;t=%ld", policy, secs);
+        cr_assert_str_eq(resp_header(r, "RateLimit"), want);
+    }
+    return secs;
+}
+
+Test(limits, max_body_bytes_answers_before_reading_the_body)
+{
+    server s;
+    srv_init(&s);
+    srv_config(&s, "");
+    cr_assert(srv_start(&s));
+    /* announce 100 MB, send a few bytes, keep the connection open: the 413 must come at once */
+    char head[512];
+    int n =
+        snprintf(head, sizeof head,
+                 "POST /v1/tools/call HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                 "Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n{\"name\":",
+                 s.token);
+    long long t0 = now_ms();
+    char *out = raw_http(&s, head, (size_t)n, 3000);
+    long long took = now_ms() - t0;
+    cr_assert(strncmp(out, "HTTP/1.1 413", 12) == 0, "%s", out);
+    cr_assert(strstr(out, "\"error_code\":\"payload_too_large\""), "%s", out);
+    cr_assert(strstr(out, "100000000 bytes is over maxBodyBytes (2097152)"), "%s", out);
+    cr_assert_lt(took, 1000, "the 413 took %lld ms: the server waited for the body", took);
+    free(out);
+    resp *r = req(&s, "GET", "/health", NULL, NULL, NULL);
+    cr_assert_eq(r->status, 200);
+    resp_free(r);
+    cr_assert_eq(srv_stop(&s), 0);
+}
+
+Test(limits, request_timeout_cuts_the_work)
+{
+    server s;
+    srv_init(&s);
+    /* ~3000 files x ~5 ms each of regex work: seconds of CPU, far beyond 300 ms */
+    make_slow_tree(&s, "ws/slow", 3000);
+    srv_config(&s, "\"requestTimeoutMs\": 300");
+    cr_assert(srv_start(&s));
+    long long t0 = now_ms();
+    resp *r = call_tool(&s, s.token, "ctx_search",
+                        "{\"pattern\":\"" SLOW_PATTERN "\",\"path\":\"slow\"}");
+    long long took = now_ms() - t0;
+    expect_error(r, 504, "request_timeout");
+    cr_assert_str_eq(json_string_value(json_object_get(r->json, "error")),
+                     "ctx_search took longer than requestTimeoutMs (300 ms) and was stopped");
+    cr_assert(json_is_string(json_object_get(r->json, "requestId")), "5xx bodies name the request");
+    cr_assert_lt(took, 1300, "504 after %lld ms: the work was not cut at the deadline", took);
+    cr_assert_geq(took, 250, "504 after %lld ms: before the deadline?", took);
+    resp_free(r);
+    /* the stopped search does not keep the workers busy: a cheap call is quick again */
+    t0 = now_ms();
+    r = call_tool(&s, s.token, "ctx_tree", "{\"depth\":1}");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    cr_assert_lt(now_ms() - t0, 500);
+    resp_free(r);
+    cr_assert_eq(srv_stop(&s), 0);
+}
+
+Test(limits, max_concurrency)
+{
+    server s;
+    srv_init(&s);
+    make_slow_tree(&s, "ws/slow", 3000);
+    /* the slow call is bounded by the search budget: about 1.5 s, then 200 with a note */
+    srv_config(&s, "\"maxConcurrency\": 1, \"searchBudgetMs\": 1500");
+    cr_assert(srv_start(&s));
+    bg_req slow;
+    bg_start(&slow, &s, s.token,
+             "{\"name\":\"ctx_search\",\"arguments\":{\"pattern\":\"" SLOW_PATTERN
+             "\",\"path\":\"slow\"}}");
+    usleep(400000);
+    resp *r = call_tool(&s, s.token, "ctx_tree", "{\"depth\":1}");
+    long long refused_at = now_ms();
+    cr_assert_str_eq(resp_header(r, "Retry-After"), "1");
+    expect_429(r, "concurrency_limited", "concurrency");
+    cr_assert_str_eq(resp_header(r, "RateLimit-Policy"),
+                     "\"concurrency\";q=1;qu=\"concurrent-requests\"");
+    cr_assert_eq(json_integer_value(json_object_get(r->json, "retryAfterMs")), 1000);
+    resp_free(r);
+    resp *sr = bg_join(&slow);
+    cr_assert_eq(sr->status, 200, "%s", sr->body);
+    cr_assert_gt(slow.done_ms, refused_at,
+                 "the slow call was over before the refusal: no contention shown");
+    cr_assert(strstr(result_text(sr), "(search stopped after the 1s budget"), "%s",
+              result_text(sr));
+    resp_free(sr);
+    /* the slot is free again */
+    r = call_tool(&s, s.token, "ctx_tree", "{\"depth\":1}");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    cr_assert_eq(srv_stop(&s), 0);
+}
+
+typedef struct burst {
+    int ok, refused;
+    long long ms; /* from the first request sent to the last answer */
+} burst;
+
+/* n sequential tool calls; every refusal is checked as a 429 of that policy */
+static burst run_burst(server *s, const char *token, int n, const char *policy)
+{
+    burst b = {0};
+    long long t0 = now_ms();
+    for (int i = 0; i < n; i++) {
+        resp *r = req(s, "POST", "/v1/tools/call", token, NULL, tree_body);
+        if (r->status == 200) {
+            b.ok++;
+        } else {
+            expect_429(r, "rate_limited", policy);
+            b.refused++;
+        }
+        resp_free(r);
+    }
+    b.ms = now_ms() - t0;
+    return b;
+}
+
+Test(limits, global_bucket)
+{
+    server s;
+    srv_init(&s);
+    srv_config(&s,
+               "\"maxRps\": 20, \"rateBurst\": 40, \"keyRps\": 100000, \"keyRateBurst\": 100000");
+    cr_assert(srv_start(&s));
+    /* 90 calls: the 40 of the burst pass, plus what refills at 20/s while they run */
+    burst b = run_burst(&s, s.token, 90, "global");
+    double want_ok = 40 + 20.0 * (double)b.ms / 1000;
+    cr_assert_eq(b.ok + b.refused, 90);
+    cr_assert(fabs(b.ok - want_ok) <= 3, "%d passed in %lld ms, expected %.1f", b.ok, b.ms,
+              want_ok);
+    if (b.ms < 150) {
+        cr_assert(abs(b.refused - 50) <= 3, "%d refused", b.refused);
+    }
+    resp *r = req(&s, "POST", "/v1/tools/call", s.token, NULL, tree_body);
+    expect_429(r, "rate_limited", "global");
+    cr_assert_str_eq(resp_header(r, "RateLimit-Policy"), "\"global\";q=40;w=2");
+    cr_assert(strstr(json_string_value(json_object_get(r->json, "error")), "maxRps=20"), "%s",
+              r->body);
+    /* authenticated GET routes spend the same bucket */
+    resp_free(r);
+    r = req(&s, "GET", "/v1/manifest", s.token, NULL, NULL);
+    expect_429(r, "rate_limited", "global");
+    resp_free(r);
+
+    /* a second later about 20 more have refilled (capacity refills at maxRps) */
+    long long pause_start = now_ms();
+    usleep(1000000);
+    long long gap = now_ms() - pause_start;
+    b = run_burst(&s, s.token, 40, "global");
+    want_ok = 20.0 * (double)(gap + b.ms) / 1000;
+    cr_assert(fabs(b.ok - want_ok) <= 3, "%d passed after %lld ms pause + %lld ms, expected %.1f",
+              b.ok, gap, b.ms, want_ok);
+    cr_assert_gt(b.refused, 0);
+    cr_assert_eq(srv_stop(&s), 0);
+}
+
+Test(limits, per_key_bucket)
+{
+    server s;
+    srv_init(&s);
+    srv_config(&s, "\"keyRateBurst\": 10, \"keyRps\": 1");
+    char other[80];
+    cr_assert(srv_token(&s, "other", "search", other));
+    cr_assert(srv_start(&s));
+    for (int i = 0; i < 10; i++) {
+        resp *r = req(&s, "POST", "/v1/tools/call", s.token, NULL, tree_body);
+        cr_assert_eq(r->status, 200, "call %d: %s", i + 1, r->body);
+        /* every served call tells the client where its key bucket stands */
+        cr_assert_str_eq(resp_header(r, "RateLimit-Policy"), "\"key\";q=10;w=10");
+        char want[64];
+        snprintf(want, sizeof want, "\"key\";r=%d;t=", 9 - i);
+        const char *rl = resp_header(r, "RateLimit");
+        cr_assert(rl && strncmp(rl, want, strlen(want)) == 0, "call %d: RateLimit: %s", i + 1, rl);
+        resp_free(r);
+    }
+    resp *r = req(&s, "POST", "/v1/tools/call", s.token, NULL, tree_body);
+    long ra = expect_429(r, "rate_limited", "key");
+    cr_assert_str_eq(resp_header(r, "RateLimit-Policy"), "\"key\";q=10;w=10");
+    cr_assert_eq(ra, 1, "one token refills in 1 s at keyRps 1");
+    cr_assert_str_eq(json_string_value(json_object_get(r->json, "error")),
+                     "rate limit exceeded for this key; retry in 1 s");
+    resp_free(r);
+    /* another key has its own bucket */
+    for (int i = 0; i < 3; i++) {
+        r = req(&s, "POST", "/v1/tools/call", other, NULL, tree_body);
+        cr_assert_eq(r->status, 200, "%s", r->body);
+        resp_free(r);
+    }
+    /* the first refills at keyRps */
+    usleep(1100000);
+    r = req(&s, "POST", "/v1/tools/call", s.token, NULL, tree_body);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    r = req(&s, "POST", "/v1/tools/call", s.token, NULL, tree_body);
+    expect_429(r, "rate_limited", "key");
+    resp_free(r);
+    cr_assert_eq(srv_stop(&s), 0);
+}
+
+Test(limits, other_authenticated_routes_spend_the_key_bucket)
+{
+    server s;
+    srv_init(&s);
+    srv_config(&s, "\"keyRateBurst\": 3, \"keyRps\": 0.01");
+    cr_assert(srv_start(&s));
+    const char *paths[] = {"/v1/manifest", "/v1/tools", "/v1/capabilities"};
+    for (int i = 0; i < 3; i++) {
+        resp *r = req(&s, "GET", paths[i], s.token, NULL, NULL);
+        cr_assert_eq(r->status, 200, "%s: %s", paths[i], r->body);
+        resp_free(r);
+    }
+    resp *r = req(&s, "POST", "/v1/tools/call", s.token, NULL, tree_body);
+    expect_429(r, "rate_limited", "key");
+    resp_free(r);
+    r = req(&s, "GET", "/v1/manifest", s.token, NULL, NULL);
+    expect_429(r, "rate_limited", "key");
+    cr_assert_str_eq(resp_header(r, "RateLimit-Policy"), "\"key\";q=3;w=300");
+    resp_free(r);
+    cr_assert_eq(srv_stop(&s), 0);
+}
+
+Test(limits, health_is_exempt)
+{
+    server s;
+    srv_init(&s);
+    srv_config(&s, "\"maxRps\": 0.01, \"rateBurst\": 2, \"ipRps\": 0.01, \"ipRateBurst\": 2");
+    cr_assert(srv_start(&s));
+    for (int i = 0; i < 2; i++) {
+        resp *r = req(&s, "POST", "/v1/tools/call", s.token, NULL, tree_body);
+        cr_assert_eq(r->status, 200, "%s", r->body);
+        resp_free(r);
+    }
+    resp *r = req(&s, "POST", "/v1/tools/call", s.token, NULL, tree_body);
+    expect_429(r, "rate_limited", "global");
+    resp_free(r);
+    /* the global bucket is empty, the IP bucket is tiny: /health and /healthz still answer */
+    for (int i = 0; i < 60; i++) {
+        r = req(&s, "GET", i % 2 ? "/healthz" : "/health", i % 3 ? NULL : s.token, NULL, NULL);
+        cr_assert_eq(r->status, 200, "health call %d: %s", i, r->body);
+        cr_assert_null(resp_header(r, "Retry-After"));
+        resp_free(r);
+    }
+    cr_assert_eq(srv_stop(&s), 0);
+}
+
+Test(limits, unauthenticated_traffic_spends_only_the_ip_bucket)
+{
+    server s;
+    srv_init(&s);
+    srv_config(&s, "\"maxRps\": 0.01, \"rateBurst\": 3, \"ipRps\": 0.01, \"ipRateBurst\": 5");
+    cr_assert(srv_start(&s));
+    const char *bad = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+    for (int i = 0; i < 5; i++) {
+        resp *r = req(&s, "POST", "/v1/tools/call", i % 2 ? bad : NULL, NULL, tree_body);
+        expect_error(r, 401, "unauthorized");
+        resp_free(r);
+    }
+    /* the IP bucket is empty: guessing now gets 429, with the ip policy */
+    for (int i = 0; i < 10; i++) {
+        resp *r = req(&s, "POST", "/v1/tools/call", bad, NULL, tree_body);
+        expect_429(r, "rate_limited", "ip");
+        cr_assert_str_eq(resp_header(r, "RateLimit-Policy"), "\"ip\";q=5;w=500");
+        resp_free(r);
+    }
+    /* none of that spent the global bucket (capacity 3): a valid token gets its 3 calls... */
+    for (int i = 0; i < 3; i++) {
+        resp *r = req(&s, "POST", "/v1/tools/call", s.token, NULL, tree_body);
+        cr_assert_eq(r->status, 200, "valid call %d: %s", i + 1, r->body);
+        resp_free(r);
+    }
+    /* ...and then the global bucket is what refuses it */
+    resp *r = req(&s, "POST", "/v1/tools/call", s.token, NULL, tree_body);
+    expect_429(r, "rate_limited", "global");
+    resp_free(r);
+    cr_assert_eq(srv_stop(&s), 0);
+}

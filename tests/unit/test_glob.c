@@ -629,3 +629,15 @@ Test(glob_list, null_safety)
     cr_assert_not(glob_list_match(NULL, "a", 1));
     glob_list_free(NULL);
 }
+
+Test(glob, leading_dot_slash_is_the_same_path)
+{
+    char why[128];
+    glob_pat *g = glob_compile("./src/*.c", 9, why, sizeof why);
+    cr_assert_not_null(g, "%s", why);
+    cr_assert(glob_match(g, "src/a.c", 7));
+    cr_assert_not(glob_match(g, "lib/src/a.c", 11));
+    glob_free(g);
+    cr_assert_null(glob_compile("./", 2, why, sizeof why));
+    cr_assert_str_eq(why, "empty pattern");
+}
