@@ -1,6 +1,7 @@
 /* dispatch.c - the single tool-call path (see dispatch.h). */
 #include "tools/dispatch.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -236,7 +237,7 @@ void tool_dispatch(const dispatch_req *req, dispatch_res *res)
         buf_release(&unknown);
         refuse(res, ERR_RATE_LIMITED, OUTCOME_RATE_LIMITED,
                "rate limit exceeded for this key; retry in %.0f s",
-               res->rate.retry_after < 1 ? 1 : res->rate.retry_after + 0.999);
+               res->rate.retry_after < 1 ? 1 : ceil(res->rate.retry_after));
         goto out;
     }
     res->has_rate = true;

@@ -48,6 +48,11 @@ const char ctx_search_schema[] =
     "\"queries\":{\"type\":\"array\",\"maxItems\":10,\"items\":{\"type\":\"object\"}}}}";
 
 #define BINARY_PROBE 8192
+#define SEARCH_WINDOW 4096
+/* engine steps one call may take: far above what a sane pattern needs on a line of code, low
+   enough that catastrophic backtracking ends in milliseconds (the line is then reported as not
+   searched instead of holding a worker) */
+#define SEARCH_MATCH_LIMIT 1000000
 #define DISPLAY_WIDTH 150
 
 typedef struct hit {
@@ -87,6 +92,8 @@ typedef struct search_job {
     int64_t stop_ns;
     atomic_bool stopped;
     atomic_bool oom;
+    atomic_size_t failed_lines; /* lines the engine gave up on (match limit) */
+    pcre2_match_context *mctx;
     pthread_mutex_t arena_lock;
 } search_job;
 
@@ -118,11 +125,12 @@ static walk_action collect(const walk_entry *e, void *vctx)
     return WALK_CONTINUE;
 }
 
-/* The literal prefix of a pattern: leading `(?i)` allowed; stops at the first metacharacter;
- * a quantifier after the last literal character makes that character optional; any `|`
- * (a possible top-level alternative) or other inline option means no literal. For case-
- * insensitive patterns only a run without `k` and `s` counts: with Unicode case folding they
- * also match U+212A and U+017F, which a byte search would miss. */
+/* The longest literal every match must contain, found by a conservative scan of the pattern
+ * text: only runs of plain characters at the top level of a concatenation count (not inside a
+ * group, not followed by a quantifier, which drops the run's last character); any `|` (a
+ * possible top-level alternative) or inline option other than a leading `(?i)` means none. For
+ * case-insensitive patterns `k` and `s` end a run: with Unicode case folding they also match
+ * U+212A and U+017F, which a byte scan would miss. */
 static bool extract_literal(const char *pat, size_t n, literal *lit)
 {
     memset(lit, 0, sizeof *lit);
@@ -133,63 +141,120 @@ static bool extract_literal(const char *pat, size_t n, literal *lit)
     }
     bool esc = false, in_class = false;
     for (size_t j = i; j < n; j++) {
-        /* any unescaped `|` outside a class, or another inline option group: give up */
         if (esc) {
+            if (pat[j] == 'Q') {
+                return false; /* \Q...\E quoting: not worth scanning */
+            }
             esc = false;
-            continue;
-        }
-        if (pat[j] == '\\') {
+        } else if (pat[j] == '\\') {
             esc = true;
         } else if (in_class) {
             in_class = pat[j] != ']';
         } else if (pat[j] == '[') {
             in_class = true;
+            if (j + 1 < n && pat[j + 1] == '^') {
+                j++;
+            }
+            if (j + 1 < n && pat[j + 1] == ']') {
+                j++; /* a leading ] is a member */
+            }
         } else if (pat[j] == '|' || (pat[j] == '(' && j + 1 < n && pat[j + 1] == '?')) {
             return false;
         }
     }
-    /* candidate runs of required characters; keep the longest (its first and last bytes at
-       their distance are what the scan looks for: the longer, the fewer false candidates) */
-    char run[256];
+    char run[sizeof lit->text];
     size_t rl = 0;
-    for (;; i++) {
+    int depth = 0;
+#define END_RUN()                                                                                  \
+    do {                                                                                           \
+        if (rl >= 2 && rl > lit->len) {                                                            \
+            memcpy(lit->text, run, rl);                                                            \
+            lit->len = rl;                                                                         \
+        }                                                                                          \
+        rl = 0;                                                                                    \
+    } while (0)
+    while (i < n) {
+        unsigned char c = (unsigned char)pat[i];
         int lc = -1;
-        bool quant_next = false;
-        if (i < n) {
-            unsigned char c = (unsigned char)pat[i];
-            if (c == '\\' && i + 1 < n) {
-                unsigned char d = (unsigned char)pat[i + 1];
-                if (d < 0x80 && !isalnum(d)) {
-                    lc = d;
+        if (c == '\\' && i + 1 < n) {
+            unsigned char d = (unsigned char)pat[i + 1];
+            if (d < 0x80 && !isalnum(d)) {
+                lc = d;
+                i += 2;
+            } else {
+                END_RUN();
+                i += 2;
+                if (i < n && pat[i] == '{' && strchr("xopPgkN", d)) {
+                    const char *close = memchr(pat + i, '}', n - i);
+                    i = close ? (size_t)(close - pat) + 1 : n;
+                } else if (d == 'c' && i < n) {
                     i++;
                 }
-            } else if (c >= 0x20 && c < 0x7f && !strchr(".^$*+?()[]{}|\\", c)) {
-                lc = c;
-            }
-            quant_next = i + 1 < n && strchr("*+?{", pat[i + 1]);
-        }
-        bool breaks = lc < 0 || quant_next ||
-                      (lit->icase && (lc == 'k' || lc == 'K' || lc == 's' || lc == 'S')) ||
-                      rl == sizeof run - 1;
-        if (breaks && rl >= 2 && rl > lit->len) {
-            memcpy(lit->text, run, rl);
-            lit->len = rl;
-        }
-        if (lc < 0 || quant_next) {
-            break; /* the end of the required prefix */
-        }
-        if (breaks) {
-            rl = 0;
-            if (lit->icase && (lc == 'k' || lc == 'K' || lc == 's' || lc == 'S')) {
                 continue;
             }
+        } else if (c == '[') {
+            END_RUN();
+            i++;
+            if (i < n && pat[i] == '^') {
+                i++;
+            }
+            if (i < n && pat[i] == ']') {
+                i++;
+            }
+            while (i < n && pat[i] != ']') {
+                i += pat[i] == '\\' ? 2 : 1;
+            }
+            i++;
+            continue;
+        } else if (c == '(' || c == ')') {
+            END_RUN();
+            depth += c == '(' ? 1 : -1;
+            i++;
+            continue;
+        } else if (c == '*' || c == '+' || c == '?' || c == '{') {
+            size_t q = i + 1;
+            if (c == '{') {
+                /* {n}, {n,}, {n,m} is a quantifier; any other { is a literal in PCRE2 */
+                while (q < n && (isdigit((unsigned char)pat[q]) || pat[q] == ',')) {
+                    q++;
+                }
+                if (q == i + 1 || q >= n || pat[q] != '}') {
+                    END_RUN();
+                    i++;
+                    continue;
+                }
+                q++;
+            }
+            if (rl > 0) {
+                rl--; /* the quantified character is not required as written */
+            }
+            END_RUN();
+            i = q;
+            continue;
+        } else if (c >= 0x20 && c < 0x7f && !strchr(".^$|", c)) {
+            lc = c;
+            i++;
+        } else {
+            END_RUN();
+            i++;
+            continue;
+        }
+        if (depth != 0) {
+            END_RUN();
+            continue;
+        }
+        if (lit->icase && (lc == 'k' || lc == 'K' || lc == 's' || lc == 'S')) {
+            END_RUN();
+            continue;
+        }
+        if (rl == sizeof run - 1) {
+            END_RUN();
         }
         run[rl++] = (char)lc;
     }
-    if (lit->len < 2) {
-        return false;
-    }
-    return true;
+    END_RUN();
+#undef END_RUN
+    return lit->len >= 2;
 }
 
 static bool literal_at(const literal *lit, const char *p)
@@ -277,7 +342,7 @@ static bool read_file(int fd, char **data, size_t *cap, size_t *len)
 static bool line_excluded(search_job *job, pcre2_match_data *md, const char *p, size_t n)
 {
     return job->exclude_re &&
-           pcre2_match(job->exclude_re, (PCRE2_SPTR)p, n, 0, 0, md, NULL) >= 0;
+           pcre2_match(job->exclude_re, (PCRE2_SPTR)p, n, 0, 0, md, job->mctx) >= 0;
 }
 
 /* record the matching line [lstart, lend) whose first match is at [hs, he) within it */
@@ -323,16 +388,51 @@ static int64_t line_at(const char *data, size_t to, size_t *counted_to, int64_t 
     return *line;
 }
 
+/* the deadline (request timeout or search budget) or a cancel: stop everywhere */
+static bool job_expired(search_job *job)
+{
+    if (atomic_load(&job->stopped)) {
+        return true;
+    }
+    if (clock_mono_ns() > job->stop_ns || (job->call->cancel && atomic_load(job->call->cancel))) {
+        atomic_store(&job->stopped, true);
+        return true;
+    }
+    return false;
+}
+
+/* match one line alone; a result of the engine other than match / no match (its match limit:
+   catastrophic backtracking) is counted, so the output can say what was not searched */
+static void match_line(search_job *job, file_res *fr, const char *data, size_t lstart, size_t lend,
+                       pcre2_match_data *md, pcre2_match_data *md2, size_t *counted_to,
+                       int64_t *line, arena *scratch)
+{
+    int rc = pcre2_match(job->re, (PCRE2_SPTR)(data + lstart), lend - lstart, 0, 0, md2, job->mctx);
+    if (rc >= 0) {
+        if (!line_excluded(job, md, data + lstart, lend - lstart)) {
+            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md2);
+            record(job, fr, data, lstart, lend, ov[0], ov[1], line_at(data, lstart, counted_to, line),
+                   scratch);
+        }
+    } else if (rc != PCRE2_ERROR_NOMATCH) {
+        atomic_fetch_add(&job->failed_lines, 1);
+    }
+}
+
 static void search_file(search_job *job, file_res *fr, const char *data, size_t len,
                         pcre2_match_data *md, pcre2_match_data *md2, arena *scratch)
 {
     size_t pos = 0;
     int64_t line = 1;
     size_t counted_to = 0; /* newlines counted up to here */
+    unsigned tick = 0;
     if (job->has_lit) {
         /* literal-driven: only lines holding the required literal can match; the engine runs
            on those lines alone */
         while (pos < len) {
+            if ((++tick & 63) == 0 && job_expired(job)) {
+                return;
+            }
             const char *at = find_literal(&job->lit, data + pos, len - pos);
             if (!at) {
                 return;
@@ -342,20 +442,50 @@ static void search_file(search_job *job, file_res *fr, const char *data, size_t 
             size_t lstart = ls ? (size_t)(ls - data) + 1 : pos;
             const char *le = memchr(at, '\n', len - a);
             size_t lend = le ? (size_t)(le - data) : len;
-            if (pcre2_match(job->re, (PCRE2_SPTR)(data + lstart), lend - lstart, 0, 0, md2, NULL) >= 0 &&
-                !line_excluded(job, md, data + lstart, lend - lstart)) {
-                PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md2);
-                record(job, fr, data, lstart, lend, ov[0], ov[1],
-                       line_at(data, lstart, &counted_to, &line), scratch);
-            }
+            match_line(job, fr, data, lstart, lend, md, md2, &counted_to, &line, scratch);
             pos = lend + 1;
         }
         return;
     }
+    bool per_line = false;
     while (pos <= len) {
-        int rc = pcre2_match(job->re, (PCRE2_SPTR)data, len, pos, 0, md, NULL);
+        /* every engine call here may cover a whole window: look at the clock before each */
+        if ((per_line ? (++tick & 63) == 0 : true) && job_expired(job)) {
+            return;
+        }
+        if (per_line) {
+            if (pos == len && (len == 0 || data[len - 1] == '\n')) {
+                return;
+            }
+            const char *le = memchr(data + pos, '\n', len - pos);
+            size_t lend = le ? (size_t)(le - data) : len;
+            match_line(job, fr, data, pos, lend, md, md2, &counted_to, &line, scratch);
+            if (!le) {
+                return;
+            }
+            pos = lend + 1;
+            continue;
+        }
+        /* one engine call covers a window of whole lines, so the deadline is seen between
+           windows even when every position of a long file is costly for the pattern */
+        size_t wend = len;
+        if (len - pos > SEARCH_WINDOW) {
+            const char *nl = memchr(data + pos + SEARCH_WINDOW, '\n', len - pos - SEARCH_WINDOW);
+            wend = nl ? (size_t)(nl - data) + 1 : len;
+        }
+        int rc = pcre2_match(job->re, (PCRE2_SPTR)data, wend, pos, 0, md, job->mctx);
+        if (rc == PCRE2_ERROR_NOMATCH) {
+            if (wend == len) {
+                break;
+            }
+            pos = wend;
+            continue;
+        }
         if (rc < 0) {
-            break;
+            /* the engine gave up on the rest of the buffer (match limit): go on line by line,
+               so one costly stretch costs only its own lines */
+            per_line = true;
+            continue;
         }
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         size_t ms = ov[0], me = ov[1];
@@ -370,21 +500,14 @@ static void search_file(search_job *job, file_res *fr, const char *data, size_t 
         if (lstart == len && (len == 0 || data[len - 1] == '\n')) {
             break; /* the empty "line" after a final newline (or of an empty file) is no line */
         }
-        size_t hs = ms - lstart, he = me - lstart;
-        bool ok = me <= lend;
-        if (!ok) {
-            /* the match crossed a line end: does this line match on its own? */
-            int r2 = pcre2_match(job->re, (PCRE2_SPTR)(data + lstart), lend - lstart, 0, 0, md2, NULL);
-            ok = r2 >= 0;
-            if (ok) {
-                PCRE2_SIZE *o2 = pcre2_get_ovector_pointer(md2);
-                hs = o2[0];
-                he = o2[1];
+        if (me <= lend) {
+            if (!line_excluded(job, md2, data + lstart, lend - lstart)) {
+                record(job, fr, data, lstart, lend, ms - lstart, me - lstart,
+                       line_at(data, lstart, &counted_to, &line), scratch);
             }
-        }
-        if (ok && !line_excluded(job, md2, data + lstart, lend - lstart)) {
-            record(job, fr, data, lstart, lend, hs, he, line_at(data, lstart, &counted_to, &line),
-                   scratch);
+        } else {
+            /* the match crossed a line end: does this line match on its own? */
+            match_line(job, fr, data, lstart, lend, md, md2, &counted_to, &line, scratch);
         }
         if (!le) {
             break;
@@ -413,9 +536,7 @@ static void *worker(void *varg)
         if (i >= job->files.n) {
             break;
         }
-        if ((i & 15) == 0 && (clock_mono_ns() > job->stop_ns ||
-                              (job->call->cancel && atomic_load(job->call->cancel)))) {
-            atomic_store(&job->stopped, true);
+        if (job_expired(job)) {
             break;
         }
         int fd = path_open_walked(job->call->ws->root_fd, job->files.v[i]);
@@ -585,6 +706,10 @@ static err search_one(tool_call *call, tool_out *out, const json_t *q, json_t *m
         return ERR_OK;
     }
     job.has_lit = extract_literal(pattern, plen, &job.lit);
+    job.mctx = pcre2_match_context_create(NULL);
+    if (job.mctx) {
+        pcre2_set_match_limit(job.mctx, SEARCH_MATCH_LIMIT);
+    }
     if (excl_pat && !(job.exclude_re = compile_re(excl_pat, strlen(excl_pat), out, true))) {
         goto out;
     }
@@ -774,6 +899,12 @@ static err search_one(tool_call *call, tool_out *out, const json_t *q, json_t *m
     if (nbin) {
         buf_printf(o, "\n(%zu files skipped: binary/encoding)", nbin);
     }
+    size_t nfail = atomic_load(&job.failed_lines);
+    if (nfail) {
+        buf_printf(o, "\n(%zu lines not searched: the pattern backtracks too much on them (PCRE2 "
+                      "match limit); simplify it, e.g. avoid nested or overlapping repeats)",
+                   nfail);
+    }
     if (denied) {
         buf_printf(o, "\n(%zu secret-like files skipped by boundary policy)", denied);
     }
@@ -803,6 +934,7 @@ out:
     glob_list_free(cc.exclude);
     pcre2_code_free(job.re);
     pcre2_code_free(job.exclude_re);
+    pcre2_match_context_free(job.mctx);
     return rc;
 }
 

@@ -90,6 +90,56 @@ Test(limits, request_timeout_cuts_the_work)
     cr_assert_eq(srv_stop(&s), 0);
 }
 
+Test(limits, request_timeout_cuts_the_work_inside_one_file)
+{
+    server s;
+    srv_init(&s);
+    /* one file of 3000 costly lines: the deadline must be seen between lines, not files */
+    size_t n = 3000 * 25 + 1;
+    char *body = malloc(n);
+    for (size_t i = 0; i < 3000; i++) {
+        memcpy(body + i * 25, "aaaaaaaaaaaaaaaaaaaaaaaa\n", 25);
+    }
+    body[n - 1] = '\0';
+    ws_write(&s, "one/big.txt", body);
+    free(body);
+    srv_config(&s, "\"requestTimeoutMs\": 300");
+    cr_assert(srv_start(&s));
+    long long t0 = now_ms();
+    resp *r = call_tool(&s, s.token, "ctx_search",
+                        "{\"pattern\":\"" SLOW_PATTERN "\",\"path\":\"one\"}");
+    long long took = now_ms() - t0;
+    expect_error(r, 504, "request_timeout");
+    cr_assert_lt(took, 1300, "504 after %lld ms: the work was not cut at the deadline", took);
+    resp_free(r);
+    cr_assert_eq(srv_stop(&s), 0);
+}
+
+Test(limits, search_budget_stops_with_a_note_inside_one_file)
+{
+    server s;
+    srv_init(&s);
+    size_t n = 3000 * 25 + 1;
+    char *body = malloc(n);
+    for (size_t i = 0; i < 3000; i++) {
+        memcpy(body + i * 25, "aaaaaaaaaaaaaaaaaaaaaaaa\n", 25);
+    }
+    body[n - 1] = '\0';
+    ws_write(&s, "one/big.txt", body);
+    free(body);
+    srv_config(&s, "\"searchBudgetMs\": 300");
+    cr_assert(srv_start(&s));
+    long long t0 = now_ms();
+    resp *r = call_tool(&s, s.token, "ctx_search",
+                        "{\"pattern\":\"" SLOW_PATTERN "\",\"path\":\"one\"}");
+    long long took = now_ms() - t0;
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    cr_assert(strstr(result_text(r), "(search stopped after the 0s budget"), "%s", result_text(r));
+    cr_assert_lt(took, 1300, "answered after %lld ms: the budget was not kept", took);
+    resp_free(r);
+    cr_assert_eq(srv_stop(&s), 0);
+}
+
 Test(limits, max_concurrency)
 {
     server s;
