@@ -207,6 +207,12 @@ bool srv_start(server *s)
         dup2(lfd, 2);
         int nul = open("/dev/null", O_WRONLY);
         dup2(nul, 1);
+        /* the server may run under other sanitizer options than the tests (scripts/test.sh:
+           leaks are checked in the server, whose clean exit the tests assert) */
+        const char *so = getenv("CTXD_SERVER_ASAN_OPTIONS");
+        if (so) {
+            setenv("ASAN_OPTIONS", so, 1);
+        }
         execl(bin(), bin(), "serve", "--config", s->config, (char *)NULL);
         _exit(127);
     }
