@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         p += l + (s ? 1 : 0);
     }
-    if (path_normalize(out, n, "/srv/root", "/srv/root", again, sizeof again, why, sizeof why) != PATH_OK ||
+    if (path_normalize(out, n, "/srv/root", "/srv/root", again, sizeof again, why, sizeof why) !=
+            PATH_OK ||
         strcmp(out, again) != 0) {
         abort();
     }

@@ -42,7 +42,8 @@ static const struct {
      "  admin/owner=all.\n"
      "ctxd team token list --config FILE\n"
      "ctxd team token revoke --config FILE --id ID\n"},
-    {"check-config", "ctxd check-config --config FILE\n  Validates the file; prints every problem as `field: what is wrong`; exit 1 if any.\n"},
+    {"check-config", "ctxd check-config --config FILE\n  Validates the file; prints every problem "
+                     "as `field: what is wrong`; exit 1 if any.\n"},
 };
 
 const char *cli_opt(int argc, char **argv, const char *name)

@@ -12,16 +12,18 @@
 #include "tools/dispatch.h"
 #include "tools/registry.h"
 
-static const char *const read_modes[] = {"auto", "full", "raw", "reference", "anchored",
-                                         "anchored:N-M", "lines:N-M", "lines:N", "lines:a,b-c"};
+static const char *const read_modes[] = {"auto",      "full",     "raw",
+                                         "reference", "anchored", "anchored:N-M",
+                                         "lines:N-M", "lines:N",  "lines:a,b-c"};
 
 static void health(http_req *r)
 {
     char up[16];
     int64_t s = http_uptime_seconds();
     clock_short_duration(s, up);
-    http_json(r, 200, json_pack("{s:s, s:s, s:s, s:I}", "status", "ok", "version", CTXD_VERSION,
-                                "uptime", up, "uptimeSeconds", (json_int_t)s));
+    http_json(r, 200,
+              json_pack("{s:s, s:s, s:s, s:I}", "status", "ok", "version", CTXD_VERSION, "uptime",
+                        up, "uptimeSeconds", (json_int_t)s));
 }
 
 static json_t *visible_tools(const principal *who)
@@ -90,10 +92,10 @@ static void manifest(http_req *r)
     for (size_t i = 0; i < sizeof read_modes / sizeof read_modes[0]; i++) {
         json_array_append_new(modes, json_string(read_modes[i]));
     }
-    json_t *body = json_pack("{s:{s:s, s:s}, s:i, s:o, s:o, s:o, s:o}", "server", "name", "ctxd",
-                             "version", CTXD_VERSION, "contractVersion", 1, "readModes", modes,
-                             "workspaces", ws, "scopes", scopes_json(r->who.scopes), "tools",
-                             visible_tools(&r->who));
+    json_t *body =
+        json_pack("{s:{s:s, s:s}, s:i, s:o, s:o, s:o, s:o}", "server", "name", "ctxd", "version",
+                  CTXD_VERSION, "contractVersion", 1, "readModes", modes, "workspaces", ws,
+                  "scopes", scopes_json(r->who.scopes), "tools", visible_tools(&r->who));
     json_object_set_new(body, "defaultWorkspaceId",
                         r->cfg->default_workspace_id ? json_string(r->cfg->default_workspace_id)
                                                      : json_null());
@@ -134,8 +136,9 @@ static void tools_list(http_req *r)
         json_array_append(page, json_array_get(all, i));
     }
     json_decref(all);
-    http_json(r, 200, json_pack("{s:o, s:I, s:I, s:I}", "tools", page, "total", (json_int_t)total,
-                                "offset", (json_int_t)offset, "limit", (json_int_t)limit));
+    http_json(r, 200,
+              json_pack("{s:o, s:I, s:I, s:I}", "tools", page, "total", (json_int_t)total, "offset",
+                        (json_int_t)offset, "limit", (json_int_t)limit));
 }
 
 static void capabilities(http_req *r)
@@ -172,7 +175,8 @@ static void tools_call(http_req *r)
 {
     json_t *body = r->json;
     if (!json_is_object(body)) {
-        http_error(r, ERR_INVALID_REQUEST, "the body must be a JSON object {name, arguments?}", NULL);
+        http_error(r, ERR_INVALID_REQUEST, "the body must be a JSON object {name, arguments?}",
+                   NULL);
         return;
     }
     const char *name = jsonx_str(body, "name");
@@ -216,8 +220,8 @@ static void tools_call(http_req *r)
     memcpy(r->audit.args_md5, res.args_md5, sizeof res.args_md5);
     memcpy(r->audit.args_hmac, res.args_hmac, sizeof res.args_hmac);
     if (res.has_rate) {
-        http_rate_headers(r, res.rate_policy, &res.rate, res.code == ERR_RATE_LIMITED ||
-                                                            res.code == ERR_CONCURRENCY_LIMITED);
+        http_rate_headers(r, res.rate_policy, &res.rate,
+                          res.code == ERR_RATE_LIMITED || res.code == ERR_CONCURRENCY_LIMITED);
     }
     if (res.code == ERR_OK) {
         buf b;
@@ -233,13 +237,15 @@ static void tools_call(http_req *r)
             buf_init(&s, 512);
             scope_format(&s, res.needed, " ");
             char h[600];
-            snprintf(h, sizeof h, "Bearer error=\"insufficient_scope\", scope=\"%s\"", s.ptr ? s.ptr : "");
+            snprintf(h, sizeof h, "Bearer error=\"insufficient_scope\", scope=\"%s\"",
+                     s.ptr ? s.ptr : "");
             http_header_add(r, "WWW-Authenticate", h);
             extra = json_pack("{s:o}", "requiredScopes", scopes_json(res.needed));
             buf_release(&s);
         } else if (res.code == ERR_RATE_LIMITED || res.code == ERR_CONCURRENCY_LIMITED) {
-            extra = json_pack("{s:s, s:I}", "policy", res.rate_policy, "retryAfterMs",
-                              (json_int_t)(res.code == ERR_RATE_LIMITED ? res.rate.retry_after * 1000 : 1000));
+            extra = json_pack(
+                "{s:s, s:I}", "policy", res.rate_policy, "retryAfterMs",
+                (json_int_t)(res.code == ERR_RATE_LIMITED ? res.rate.retry_after * 1000 : 1000));
         }
         http_error(r, res.code, res.message, extra);
     }

@@ -172,10 +172,11 @@ static int zero_config(const char *dir, const char *root, char *cfg_path, size_t
     }
     const char *base = strrchr(root_real, '/');
     base = base && base[1] ? base + 1 : "workspace";
-    json_t *doc = json_pack("{s:s, s:i, s:s, s:s, s:[{s:s, s:s, s:s}], s:[]}", "host",
-                            bind_host ? bind_host : "127.0.0.1", "port",
-                            bind_port >= 0 ? bind_port : 9877, "defaultWorkspaceId", "main", "dataDir",
-                            ".", "workspaces", "id", "main", "label", base, "root", root_real, "tokens");
+    json_t *doc =
+        json_pack("{s:s, s:i, s:s, s:s, s:[{s:s, s:s, s:s}], s:[]}", "host",
+                  bind_host ? bind_host : "127.0.0.1", "port", bind_port >= 0 ? bind_port : 9877,
+                  "defaultWorkspaceId", "main", "dataDir", ".", "workspaces", "id", "main", "label",
+                  base, "root", root_real, "tokens");
     free(root_real);
     char why[512];
     err rc = config_write_atomic(cfg_path, doc, why, sizeof why);
@@ -184,14 +185,16 @@ static int zero_config(const char *dir, const char *root, char *cfg_path, size_t
         fprintf(stderr, "ctxd: %s\n", why);
         return 1;
     }
-    fprintf(stderr, "ctxd: wrote %s (workspace 'main'); admin token follows on stdout, shown once:\n",
+    fprintf(stderr,
+            "ctxd: wrote %s (workspace 'main'); admin token follows on stdout, shown once:\n",
             cfg_path);
     return cli_token_create(cfg_path, "admin", NULL, "admin", NULL, false);
 }
 
 int cli_serve(int argc, char **argv)
 {
-    static const char *const opts[] = {"--config", "--data-dir", "--bind", "--root", "--log-level", NULL};
+    static const char *const opts[] = {"--config", "--data-dir",  "--bind",
+                                       "--root",   "--log-level", NULL};
     static const char *const flags[] = {"--team", NULL};
     if (!cli_check_opts(argc, argv, opts, flags)) {
         return 2;
@@ -203,10 +206,11 @@ int cli_serve(int argc, char **argv)
     const char *level = cli_opt(argc, argv, "--log-level");
     /* one malloc arena per core, not eight: request threads allocate little, and fewer arenas
        keep the resident set close to what is in use */
-    mallopt(M_ARENA_MAX, (int)(sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 2));
+    mallopt(M_ARENA_MAX,
+            (int)(sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 2));
     if (level) {
-        log_set_level(strcmp(level, "debug") == 0  ? LOG_DEBUG
-                      : strcmp(level, "warn") == 0 ? LOG_WARN
+        log_set_level(strcmp(level, "debug") == 0   ? LOG_DEBUG
+                      : strcmp(level, "warn") == 0  ? LOG_WARN
                       : strcmp(level, "error") == 0 ? LOG_ERROR
                                                     : LOG_INFO);
     }
@@ -217,7 +221,8 @@ int cli_serve(int argc, char **argv)
     char cfg_path[PATH_MAX];
     if (cfg_arg) {
         if (root) {
-            fprintf(stderr, "ctxd: --root goes with --data-dir (zero-config); the config names its workspaces\n");
+            fprintf(stderr, "ctxd: --root goes with --data-dir (zero-config); the config names its "
+                            "workspaces\n");
             return 2;
         }
         snprintf(cfg_path, sizeof cfg_path, "%s", cfg_arg);
@@ -227,7 +232,9 @@ int cli_serve(int argc, char **argv)
             return rc;
         }
     } else {
-        fprintf(stderr, "usage: ctxd serve --config FILE | --data-dir DIR [--bind HOST:PORT] [--root PATH]\n");
+        fprintf(
+            stderr,
+            "usage: ctxd serve --config FILE | --data-dir DIR [--bind HOST:PORT] [--root PATH]\n");
         return 2;
     }
 
@@ -257,7 +264,8 @@ int cli_serve(int argc, char **argv)
         return 1;
     }
     char why[512];
-    if (audit_open(c->audit_log_path, c->audit_hmac_key_file, c->audit_sync_ms, why, sizeof why) != ERR_OK) {
+    if (audit_open(c->audit_log_path, c->audit_hmac_key_file, c->audit_sync_ms, why, sizeof why) !=
+        ERR_OK) {
         fprintf(stderr, "ctxd: %s\n", why);
         config_unref(c);
         return 1;
@@ -280,7 +288,8 @@ int cli_serve(int argc, char **argv)
         return 1;
     }
     if (!http_loopback_bind(c->host) && c->n_allowed_hosts == 0 && !c->disable_host_check) {
-        log_warn("listening on %s with no allowedHosts: any Host header is accepted (set allowedHosts to restrict)",
+        log_warn("listening on %s with no allowedHosts: any Host header is accepted (set "
+                 "allowedHosts to restrict)",
                  c->host);
     }
     fprintf(stderr, "Team Server - %s:%d\n", c->host, http_bound_port());
@@ -295,7 +304,8 @@ int cli_serve(int argc, char **argv)
     int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     const char *base = strrchr(c->path, '/') + 1;
     if (ifd >= 0 && inotify_add_watch(ifd, c->dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
-        log_warn("cannot watch '%s' for changes: %s; use SIGHUP to reload", c->dir, strerror(errno));
+        log_warn("cannot watch '%s' for changes: %s; use SIGHUP to reload", c->dir,
+                 strerror(errno));
     }
     char path_copy[PATH_MAX];
     snprintf(path_copy, sizeof path_copy, "%s", c->path);

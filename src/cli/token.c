@@ -37,13 +37,13 @@ static bool edit_create(json_t *doc, void *vctx, char *why, size_t why_len)
     }
     size_t i;
     json_t *t;
-    json_array_foreach(tokens, i, t)
-    {
+    json_array_foreach (tokens, i, t) {
         const char *id = json_string_value(json_object_get(t, "id"));
         if (id && strcmp(id, c->id) == 0) {
             json_t *rev = json_object_get(t, "revokedAt");
             if (!rev || json_is_null(rev)) {
-                snprintf(why, why_len, "token '%s' already exists; revoke it first or pick another id", c->id);
+                snprintf(why, why_len,
+                         "token '%s' already exists; revoke it first or pick another id", c->id);
                 return false;
             }
             json_array_remove(tokens, i); /* a revoked id may be reused */
@@ -82,8 +82,7 @@ static bool edit_revoke(json_t *doc, void *vctx, char *why, size_t why_len)
     json_t *tokens = json_object_get(doc, "tokens");
     size_t i;
     json_t *t;
-    json_array_foreach(tokens, i, t)
-    {
+    json_array_foreach (tokens, i, t) {
         const char *tid = json_string_value(json_object_get(t, "id"));
         if (tid && strcmp(tid, id) == 0) {
             json_t *rev = json_object_get(t, "revokedAt");
@@ -121,7 +120,8 @@ int cli_token_create(const char *config_path, const char *id, const char *scopes
     if (role) {
         scope_set rs;
         if (!scope_role(role, &rs)) {
-            fprintf(stderr, "ctxd: unknown role '%s' (known: viewer, member, admin, owner)\n", role);
+            fprintf(stderr, "ctxd: unknown role '%s' (known: viewer, member, admin, owner)\n",
+                    role);
             return 2;
         }
     }
@@ -176,7 +176,8 @@ int cli_token(int argc, char **argv)
         return 2;
     }
     if (strcmp(verb, "create") == 0) {
-        static const char *const opts[] = {"--config", "--id", "--scopes", "--role", "--tenant", NULL};
+        static const char *const opts[] = {"--config", "--id",     "--scopes",
+                                           "--role",   "--tenant", NULL};
         static const char *const flags[] = {NULL};
         if (!cli_check_opts(argc - 1, argv + 1, opts, flags)) {
             return 2;
@@ -187,7 +188,8 @@ int cli_token(int argc, char **argv)
             return 2;
         }
         return cli_token_create(cfg, id, cli_opt(argc, argv, "--scopes"),
-                                cli_opt(argc, argv, "--role"), cli_opt(argc, argv, "--tenant"), false);
+                                cli_opt(argc, argv, "--role"), cli_opt(argc, argv, "--tenant"),
+                                false);
     }
     if (strcmp(verb, "revoke") == 0) {
         static const char *const opts[] = {"--config", "--id", NULL};
@@ -205,7 +207,8 @@ int cli_token(int argc, char **argv)
             fprintf(stderr, "ctxd: %s\n", why);
             return 1;
         }
-        fprintf(stderr, "ctxd: revoked token '%s' (a running server applies it within a second)\n", id);
+        fprintf(stderr, "ctxd: revoked token '%s' (a running server applies it within a second)\n",
+                id);
         return 0;
     }
     if (strcmp(verb, "list") == 0) {
@@ -228,8 +231,9 @@ int cli_token(int argc, char **argv)
             buf s;
             buf_init(&s, 1024);
             scope_format(&s, c->tokens[i].scopes, ",");
-            printf("%-24s %-8s %-8s %s\n", c->tokens[i].id, c->tokens[i].revoked ? "revoked" : "active",
-                   c->tokens[i].tenant, s.ptr ? s.ptr : "");
+            printf("%-24s %-8s %-8s %s\n", c->tokens[i].id,
+                   c->tokens[i].revoked ? "revoked" : "active", c->tokens[i].tenant,
+                   s.ptr ? s.ptr : "");
             buf_release(&s);
         }
         config_unref(c);

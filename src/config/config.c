@@ -199,8 +199,7 @@ static char **get_strings(json_t *o, const char *key, size_t *n, config_problems
     }
     size_t i;
     json_t *s;
-    json_array_foreach(v, i, s)
-    {
+    json_array_foreach (v, i, s) {
         if (!json_is_string(s) || strlen(json_string_value(s)) != json_string_length(s)) {
             config_problem(p, "%s[%zu]: must be a string, not %s", key, i, type_name(s));
             continue;
@@ -257,8 +256,7 @@ static void load_workspaces(config *c, json_t *root, bool open_roots, config_pro
     c->workspaces = xcalloc(json_array_size(arr) + 1, sizeof *c->workspaces);
     size_t i;
     json_t *w;
-    json_array_foreach(arr, i, w)
-    {
+    json_array_foreach (arr, i, w) {
         char field[64];
         if (!json_is_object(w)) {
             config_problem(p, "workspaces[%zu]: must be an object, not %s", i, type_name(w));
@@ -288,7 +286,9 @@ static void load_workspaces(config *c, json_t *root, bool open_roots, config_pro
             config_problem(p, "workspaces[%zu].label: must be a string", i);
         }
         if (tenant && !tenant_ok(tenant)) {
-            config_problem(p, "workspaces[%zu].tenant: '%s' is not a tenant id ([a-z0-9][a-z0-9-]{0,31})", i, tenant);
+            config_problem(
+                p, "workspaces[%zu].tenant: '%s' is not a tenant id ([a-z0-9][a-z0-9-]{0,31})", i,
+                tenant);
             ok = false;
         }
         snprintf(field, sizeof field, "workspaces[%zu].root", i);
@@ -345,8 +345,7 @@ static void load_tokens(config *c, json_t *root, config_problems *p)
     c->tokens = xcalloc(json_array_size(arr) + 1, sizeof *c->tokens);
     size_t i;
     json_t *t;
-    json_array_foreach(arr, i, t)
-    {
+    json_array_foreach (arr, i, t) {
         if (!json_is_object(t)) {
             config_problem(p, "tokens[%zu]: must be an object, not %s", i, type_name(t));
             continue;
@@ -381,14 +380,18 @@ static void load_tokens(config *c, json_t *root, config_problems *p)
         } else if (sv) {
             size_t k;
             json_t *s;
-            json_array_foreach(sv, k, s)
-            {
-                scope_set one = json_is_string(s) ? scope_parse(json_string_value(s), json_string_length(s)) : 0;
+            json_array_foreach (sv, k, s) {
+                scope_set one = json_is_string(s)
+                                    ? scope_parse(json_string_value(s), json_string_length(s))
+                                    : 0;
                 if (!one) {
-                    config_problem(p, "tokens[%zu].scopes[%zu]: unknown scope %s%s%s (known: search, graph, artifacts, index, events, sessionMutations, knowledge, audit, admin)",
-                                   i, k, json_is_string(s) ? "'" : "",
-                                   json_is_string(s) ? json_string_value(s) : type_name(s),
-                                   json_is_string(s) ? "'" : "");
+                    config_problem(
+                        p,
+                        "tokens[%zu].scopes[%zu]: unknown scope %s%s%s (known: search, graph, "
+                        "artifacts, index, events, sessionMutations, knowledge, audit, admin)",
+                        i, k, json_is_string(s) ? "'" : "",
+                        json_is_string(s) ? json_string_value(s) : type_name(s),
+                        json_is_string(s) ? "'" : "");
                     ok = false;
                 }
                 scopes |= one;
@@ -397,7 +400,9 @@ static void load_tokens(config *c, json_t *root, config_problems *p)
         if (role) {
             scope_set rs;
             if (!scope_role(role, &rs)) {
-                config_problem(p, "tokens[%zu].role: unknown role '%s' (known: viewer, member, admin, owner)", i, role);
+                config_problem(
+                    p, "tokens[%zu].role: unknown role '%s' (known: viewer, member, admin, owner)",
+                    i, role);
                 ok = false;
             } else {
                 scopes |= rs;
@@ -456,12 +461,34 @@ static void config_free(config *c)
     xfree(c);
 }
 
-static const char *const known_fields[] = {
-    "host", "port", "defaultWorkspaceId", "auditLogPath", "disableHostCheck", "allowedHosts",
-    "maxBodyBytes", "maxConcurrency", "maxRps", "rateBurst", "requestTimeoutMs", "workspaces",
-    "tokens", "dataDir", "keyRps", "keyRateBurst", "ipRps", "ipRateBurst", "maxOutputBytes",
-    "maxReadBytes", "searchBudgetMs", "secretDenyList", "ignore", "auditHmacKeyFile",
-    "auditSyncMs", "workerThreads", "legacyRateLimitHeaders", NULL};
+static const char *const known_fields[] = {"host",
+                                           "port",
+                                           "defaultWorkspaceId",
+                                           "auditLogPath",
+                                           "disableHostCheck",
+                                           "allowedHosts",
+                                           "maxBodyBytes",
+                                           "maxConcurrency",
+                                           "maxRps",
+                                           "rateBurst",
+                                           "requestTimeoutMs",
+                                           "workspaces",
+                                           "tokens",
+                                           "dataDir",
+                                           "keyRps",
+                                           "keyRateBurst",
+                                           "ipRps",
+                                           "ipRateBurst",
+                                           "maxOutputBytes",
+                                           "maxReadBytes",
+                                           "searchBudgetMs",
+                                           "secretDenyList",
+                                           "ignore",
+                                           "auditHmacKeyFile",
+                                           "auditSyncMs",
+                                           "workerThreads",
+                                           "legacyRateLimitHeaders",
+                                           NULL};
 
 static atomic_ulong generation_counter;
 
@@ -521,8 +548,7 @@ config *config_load(const char *path, bool open_roots, config_problems *p)
 
     const char *key;
     json_t *val;
-    json_object_foreach(root, key, val)
-    {
+    json_object_foreach (root, key, val) {
         bool known = false;
         for (int i = 0; known_fields[i]; i++) {
             known = known || strcmp(known_fields[i], key) == 0;

@@ -95,7 +95,7 @@ const cfg_workspace *config_workspace(const config *c, const char *tenant, const
 size_t config_active_tokens(const config *c);
 
 /* The current snapshot of the running server (swap on reload). */
-config *config_current(void); /* returns a new reference */
+config *config_current(void);       /* returns a new reference */
 void config_set_current(config *c); /* takes the caller's reference */
 
 #endif

@@ -143,7 +143,8 @@ err config_rewrite(const char *path, bool create, config_edit_fn edit, void *ctx
         }
         fclose(f);
         char perr[200];
-        doc = data.failed ? NULL : jsonx_parse(data.ptr ? data.ptr : "", data.len, perr, sizeof perr);
+        doc =
+            data.failed ? NULL : jsonx_parse(data.ptr ? data.ptr : "", data.len, perr, sizeof perr);
         buf_release(&data);
         if (!doc || !json_is_object(doc)) {
             snprintf(why, why_len, "'%s' is not a valid config: %s", path,

@@ -18,8 +18,7 @@ int jsonx_depth(const json_t *v)
     if (json_is_object(v)) {
         const char *k;
         json_t *child;
-        json_object_foreach((json_t *)v, k, child)
-        {
+        json_object_foreach ((json_t *)v, k, child) {
             int d = jsonx_depth(child);
             if (d > best) {
                 best = d;
@@ -30,8 +29,7 @@ int jsonx_depth(const json_t *v)
     if (json_is_array(v)) {
         size_t i;
         json_t *child;
-        json_array_foreach(v, i, child)
-        {
+        json_array_foreach (v, i, child) {
             int d = jsonx_depth(child);
             if (d > best) {
                 best = d;
@@ -45,7 +43,8 @@ int jsonx_depth(const json_t *v)
 json_t *jsonx_parse(const char *data, size_t len, char *why, size_t why_len)
 {
     json_error_t e;
-    json_t *v = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &e);
+    json_t *v =
+        json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &e);
     if (!v) {
         if (why) {
             snprintf(why, why_len, "malformed JSON at line %d column %d: %s", e.line, e.column,
@@ -201,8 +200,7 @@ void jsonx_canonical(buf *out, const json_t *v)
         size_t i = 0;
         const char *k;
         json_t *child;
-        json_object_foreach((json_t *)v, k, child)
-        {
+        json_object_foreach ((json_t *)v, k, child) {
             keys[i++] = k;
         }
         qsort(keys, n, sizeof *keys, key_cmp);
@@ -230,9 +228,7 @@ void jsonx_canonical(buf *out, const json_t *v)
         buf_putc(out, ']');
         break;
     }
-    case JSON_STRING:
-        canon_string(out, json_string_value(v), json_string_length(v));
-        break;
+    case JSON_STRING: canon_string(out, json_string_value(v), json_string_length(v)); break;
     case JSON_INTEGER: {
         /* RFC 8785 numbers are doubles: past 2^53 an integer is written as its double is */
         long long i = (long long)json_integer_value(v);
@@ -243,18 +239,10 @@ void jsonx_canonical(buf *out, const json_t *v)
         }
         break;
     }
-    case JSON_REAL:
-        canon_real(out, json_real_value(v));
-        break;
-    case JSON_TRUE:
-        buf_puts(out, "true");
-        break;
-    case JSON_FALSE:
-        buf_puts(out, "false");
-        break;
-    case JSON_NULL:
-        buf_puts(out, "null");
-        break;
+    case JSON_REAL: canon_real(out, json_real_value(v)); break;
+    case JSON_TRUE: buf_puts(out, "true"); break;
+    case JSON_FALSE: buf_puts(out, "false"); break;
+    case JSON_NULL: buf_puts(out, "null"); break;
     }
 }
 
@@ -266,7 +254,8 @@ static int dump_cb(const char *chunk, size_t size, void *data)
 
 void jsonx_dump(buf *out, const json_t *v)
 {
-    if (json_dump_callback(v, dump_cb, out, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17)) != 0) {
+    if (json_dump_callback(v, dump_cb, out,
+                           JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17)) != 0) {
         out->failed = true;
     }
 }
@@ -291,8 +280,9 @@ static size_t plain_run(const unsigned char *p, size_t n)
                   bslash = _mm_set1_epi8('\\');
     for (; i + 16 <= n; i += 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, space),
-                                   _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+        __m128i bad =
+            _mm_or_si128(_mm_cmplt_epi8(v, space),
+                         _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
         unsigned mask = (unsigned)_mm_movemask_epi8(bad);
         if (mask) {
             return i + (unsigned)__builtin_ctz(mask);

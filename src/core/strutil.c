@@ -38,7 +38,8 @@ bool parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
         if (s[i] < '0' || s[i] > '9') {
             return false;
         }
-        if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)(s[i] - '0'), &v)) {
+        if (__builtin_mul_overflow(v, 10, &v) ||
+            __builtin_add_overflow(v, (uint64_t)(s[i] - '0'), &v)) {
             return false;
         }
     }

@@ -10,7 +10,8 @@ size_t utf8_ascii_run(const unsigned char *p, size_t n)
     size_t i = 0;
 #if defined(__SSE2__)
     for (; i + 16 <= n; i += 16) {
-        unsigned mask = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
+        unsigned mask =
+            (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
         if (mask) {
             return i + (unsigned)__builtin_ctz(mask);
         }

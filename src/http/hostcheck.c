@@ -32,8 +32,8 @@ static void host_only(const char *in, char *out, size_t cap)
 
 static bool is_loopback_name(const char *h)
 {
-    return strcasecmp(h, "localhost") == 0 || strcmp(h, "::1") == 0 ||
-           strncmp(h, "127.", 4) == 0 || strcasecmp(h, "localhost.") == 0;
+    return strcasecmp(h, "localhost") == 0 || strcmp(h, "::1") == 0 || strncmp(h, "127.", 4) == 0 ||
+           strcasecmp(h, "localhost.") == 0;
 }
 
 bool http_loopback_bind(const char *host)

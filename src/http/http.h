@@ -55,7 +55,7 @@ struct http_req {
     buf body;
     bool body_too_large;
     size_t discarded; /* body bytes dropped after body_too_large */
-    json_t *json; /* the parsed body (ROUTE_BODY) */
+    json_t *json;     /* the parsed body (ROUTE_BODY) */
 
     principal who;
     bool authed;

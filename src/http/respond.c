@@ -51,7 +51,9 @@ void http_json_buf(http_req *r, int status, buf *body)
     if (b.failed) {
         buf_release(&b);
         buf_init(&b, 0);
-        buf_printf(&b, "{\"error\":\"the response could not be built (request %s)\",\"error_code\":\"internal\"}",
+        buf_printf(&b,
+                   "{\"error\":\"the response could not be built (request "
+                   "%s)\",\"error_code\":\"internal\"}",
                    r->request_id);
         status = 500;
     }
@@ -77,9 +79,10 @@ void http_error(http_req *r, err code, const char *message, json_t *extra)
         /* RFC 6750 §3.1: error="invalid_token" when a credential was presented, none otherwise */
         bool presented = http_header(r, "Authorization") || http_header(r, "X-API-Key");
         char h[256];
-        snprintf(h, sizeof h,
-                 "Bearer realm=\"ctxd\", %sresource_metadata=\"/.well-known/oauth-protected-resource\"",
-                 presented ? "error=\"invalid_token\", " : "");
+        snprintf(
+            h, sizeof h,
+            "Bearer realm=\"ctxd\", %sresource_metadata=\"/.well-known/oauth-protected-resource\"",
+            presented ? "error=\"invalid_token\", " : "");
         http_header_add(r, "WWW-Authenticate", h);
     }
     /* a refusal names its reason; a call that ran and then failed shows only in `status` */
@@ -94,7 +97,8 @@ void http_rate_headers(http_req *r, const char *policy, const rate_state *st, bo
 {
     char v[160];
     if (strcmp(policy, "concurrency") == 0) {
-        snprintf(v, sizeof v, "\"concurrency\";q=%d;qu=\"concurrent-requests\"", r->cfg->max_concurrency);
+        snprintf(v, sizeof v, "\"concurrency\";q=%d;qu=\"concurrent-requests\"",
+                 r->cfg->max_concurrency);
         http_header_add(r, "RateLimit-Policy", v);
         if (refused) {
             http_header_add(r, "Retry-After", "1");
@@ -103,7 +107,8 @@ void http_rate_headers(http_req *r, const char *policy, const rate_state *st, bo
         return;
     }
     long long w = (long long)ceil(st->capacity / st->rate);
-    snprintf(v, sizeof v, "\"%s\";q=%lld;w=%lld", policy, (long long)floor(st->capacity), w < 1 ? 1 : w);
+    snprintf(v, sizeof v, "\"%s\";q=%lld;w=%lld", policy, (long long)floor(st->capacity),
+             w < 1 ? 1 : w);
     http_header_add(r, "RateLimit-Policy", v);
     if (refused) {
         long long ra = (long long)ceil(st->retry_after);

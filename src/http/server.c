@@ -55,7 +55,8 @@ int http_bound_port(void)
 static void client_ip(struct MHD_Connection *conn, char *out, size_t cap, char *bucket_key,
                       size_t key_cap)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     snprintf(out, cap, "unknown");
     snprintf(bucket_key, key_cap, "ip:unknown");
     if (!ci || !ci->client_addr) {
@@ -75,8 +76,8 @@ static void client_ip(struct MHD_Connection *conn, char *out, size_t cap, char *
     }
 }
 
-static const route *find_route(const char *url, const char *method, bool *path_known,
-                               char *allow, size_t allow_cap)
+static const route *find_route(const char *url, const char *method, bool *path_known, char *allow,
+                               size_t allow_cap)
 {
     *path_known = false;
     allow[0] = '\0';
@@ -126,8 +127,9 @@ static bool admit(http_req *r, const char *ip_key)
     const char *origin = http_header(r, "Origin");
     if (!http_host_allowed(c, host) || !http_origin_allowed(c, origin, host)) {
         http_error(r, ERR_FORBIDDEN_ORIGIN,
-                   !http_host_allowed(c, host) ? "Host header not allowed for this server (see allowedHosts)"
-                                               : "Origin not allowed (see allowedHosts)",
+                   !http_host_allowed(c, host)
+                       ? "Host header not allowed for this server (see allowedHosts)"
+                       : "Origin not allowed (see allowedHosts)",
                    NULL);
         return false;
     }
@@ -144,23 +146,27 @@ static bool admit(http_req *r, const char *ip_key)
         const char *ct = http_header(r, "Content-Type");
         size_t ctl = ct ? strcspn(ct, "; ") : 0;
         if (!ct || ctl != 16 || strncasecmp(ct, "application/json", 16) != 0) {
-            http_error(r, ERR_UNSUPPORTED_MEDIA_TYPE, "the request body must be application/json", NULL);
+            http_error(r, ERR_UNSUPPORTED_MEDIA_TYPE, "the request body must be application/json",
+                       NULL);
             return false;
         }
     }
     if (!(r->route->flags & ROUTE_AUTH)) {
         return true;
     }
-    auth_result ar = auth_authenticate(c, http_header(r, "Authorization"), http_header(r, "X-API-Key"), &r->who);
+    auth_result ar =
+        auth_authenticate(c, http_header(r, "Authorization"), http_header(r, "X-API-Key"), &r->who);
     if (ar != AUTH_OK) {
         rate_state st;
         if (!limiter_take(ip_limiter, ip_key, c->ip_burst, c->ip_rps, 1, &st)) {
             http_rate_headers(r, "ip", &st, true);
             char msg[160];
-            snprintf(msg, sizeof msg, "too many unauthenticated requests from this address; retry in %.0f s",
+            snprintf(msg, sizeof msg,
+                     "too many unauthenticated requests from this address; retry in %.0f s",
                      st.retry_after < 1 ? 1 : ceil(st.retry_after));
-            http_error(r, ERR_RATE_LIMITED, msg, json_pack("{s:s, s:I}", "policy", "ip", "retryAfterMs",
-                                                           (json_int_t)(st.retry_after * 1000)));
+            http_error(r, ERR_RATE_LIMITED, msg,
+                       json_pack("{s:s, s:I}", "policy", "ip", "retryAfterMs",
+                                 (json_int_t)(st.retry_after * 1000)));
             /* a flood is summarized: one audit line per address per minute (DESIGN §11.8) */
             char fk[128];
             snprintf(fk, sizeof fk, "flood:%s", ip_key);
@@ -187,8 +193,9 @@ static bool admit(http_req *r, const char *ip_key)
         char msg[160];
         snprintf(msg, sizeof msg, "server-wide rate limit exceeded (maxRps=%g); retry in %.0f s",
                  c->max_rps, gs.retry_after < 1 ? 1 : ceil(gs.retry_after));
-        http_error(r, ERR_RATE_LIMITED, msg, json_pack("{s:s, s:I}", "policy", "global", "retryAfterMs",
-                                                       (json_int_t)(gs.retry_after * 1000)));
+        http_error(r, ERR_RATE_LIMITED, msg,
+                   json_pack("{s:s, s:I}", "policy", "global", "retryAfterMs",
+                             (json_int_t)(gs.retry_after * 1000)));
         return false;
     }
     if ((r->route->flags & ROUTE_AUDITED) && !audit_ready()) {
@@ -222,10 +229,10 @@ static bool decide(http_req *r)
     r->route = find_route(url, method, &known, allow, sizeof allow);
     if (!r->route) {
         if (known) {
-        http_header_add(r, "Allow", allow);
-        http_error(r, ERR_METHOD_NOT_ALLOWED, "method not allowed on this route", NULL);
+            http_header_add(r, "Allow", allow);
+            http_error(r, ERR_METHOD_NOT_ALLOWED, "method not allowed on this route", NULL);
         } else {
-        http_error(r, ERR_NOT_FOUND, "no such route", NULL);
+            http_error(r, ERR_NOT_FOUND, "no such route", NULL);
         }
         return false;
     }
@@ -289,7 +296,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
                 r->body_too_large = true;
                 buf_release(&r->body);
                 char msg[160];
-                snprintf(msg, sizeof msg, "request body is over maxBodyBytes (%zu)", r->cfg->max_body_bytes);
+                snprintf(msg, sizeof msg, "request body is over maxBodyBytes (%zu)",
+                         r->cfg->max_body_bytes);
                 http_error(r, ERR_PAYLOAD_TOO_LARGE, msg, NULL);
             }
         } else {
@@ -394,14 +402,10 @@ err http_start(const route *routes, size_t n_routes, char *why, size_t why_len)
         return ERR_IO;
     }
     bound_port = c->port;
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_LISTEN_FD);
-    if (di) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-        if (getsockname(di->listen_fd, (struct sockaddr *)&ss, &sl) == 0) {
-            bound_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                                        : ((struct sockaddr_in *)&ss)->sin_port);
-        }
+    /* with port 0 the kernel chose one: ask the daemon which */
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_BIND_PORT);
+    if (di && di->port) {
+        bound_port = di->port;
     }
     config_unref(c);
     return ERR_OK;

@@ -24,9 +24,9 @@ typedef struct rate_state {
     bool allowed;
     double capacity;
     double rate;
-    double remaining;    /* tokens after the charge (or now, if refused) */
-    double retry_after;  /* seconds until the cost is available (refused only) */
-    double full_in;      /* seconds until the bucket is full again */
+    double remaining;   /* tokens after the charge (or now, if refused) */
+    double retry_after; /* seconds until the cost is available (refused only) */
+    double full_in;     /* seconds until the bucket is full again */
 } rate_state;
 
 void bucket_init(bucket *b, double capacity, double rate, int64_t now_ns);

@@ -13,8 +13,8 @@
 
 typedef struct entry entry;
 struct entry {
-    entry *chain;            /* next in the hash slot */
-    entry *newer, *older;    /* recency list */
+    entry *chain;         /* next in the hash slot */
+    entry *newer, *older; /* recency list */
     uint64_t hash;
     bucket b;
     char key[];

@@ -10,7 +10,8 @@ static bool type_is(const json_t *v, const char *t)
         return json_is_string(v);
     }
     if (strcmp(t, "integer") == 0) {
-        return json_is_integer(v) || (json_is_real(v) && json_real_value(v) == (double)(long long)json_real_value(v));
+        return json_is_integer(v) ||
+               (json_is_real(v) && json_real_value(v) == (double)(long long)json_real_value(v));
     }
     if (strcmp(t, "number") == 0) {
         return json_is_number(v);
@@ -65,8 +66,7 @@ static bool check_value(const char *name, const json_t *schema, const json_t *v,
         } else if (json_is_array(type)) {
             size_t i;
             json_t *t;
-            json_array_foreach(type, i, t)
-            {
+            json_array_foreach (type, i, t) {
                 ok = ok || type_is(v, json_string_value(t));
             }
         }
@@ -80,15 +80,13 @@ static bool check_value(const char *name, const json_t *schema, const json_t *v,
         bool ok = false;
         size_t i;
         json_t *e;
-        json_array_foreach(en, i, e)
-        {
+        json_array_foreach (en, i, e) {
             ok = ok || json_equal(e, (json_t *)v);
         }
         if (!ok) {
             char list[512] = "";
             size_t o = 0;
-            json_array_foreach(en, i, e)
-            {
+            json_array_foreach (en, i, e) {
                 if (json_is_string(e) && o < sizeof list - 64) {
                     o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "",
                                           json_string_value(e));
@@ -133,8 +131,7 @@ static bool check_value(const char *name, const json_t *schema, const json_t *v,
         if (items) {
             size_t i;
             json_t *e;
-            json_array_foreach(v, i, e)
-            {
+            json_array_foreach (v, i, e) {
                 char sub[160];
                 snprintf(sub, sizeof sub, "%s[%zu]", name, i);
                 if (!check_value(sub, items, e, why, why_len)) {
@@ -157,8 +154,7 @@ bool args_validate(const json_t *schema, const json_t *args, buf *unknown, char 
     const json_t *addl = json_object_get(schema, "additionalProperties");
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)args, k, v)
-    {
+    json_object_foreach ((json_t *)args, k, v) {
         const json_t *ps = props ? json_object_get(props, k) : NULL;
         if (!ps) {
             if (addl && json_is_false(addl)) {
@@ -183,8 +179,7 @@ bool args_validate(const json_t *schema, const json_t *args, buf *unknown, char 
     const json_t *req = json_object_get(schema, "required");
     size_t i;
     json_t *r;
-    json_array_foreach(req, i, r)
-    {
+    json_array_foreach (req, i, r) {
         json_t *got = json_object_get(args, json_string_value(r));
         if (!got || json_is_null(got)) {
             snprintf(why, why_len, "%s is required", json_string_value(r));

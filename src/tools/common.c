@@ -10,8 +10,8 @@ bool tool_path_arg(tool_call *call, tool_out *out, const char *p, size_t plen, c
                    size_t cap)
 {
     char why[400];
-    path_status st = path_normalize(p, plen, call->ws->root, call->ws->root_real, rel, cap,
-                                    why, sizeof why);
+    path_status st =
+        path_normalize(p, plen, call->ws->root, call->ws->root_real, rel, cap, why, sizeof why);
     if (st != PATH_OK) {
         tool_fail(out, path_status_code(st), "%s", why);
         return false;
@@ -27,15 +27,12 @@ err tool_path_error(tool_out *out, path_status st, const char *shown)
                          "'%s' resolves outside the workspace root (a symlink leaving it?)", shown);
     case PATH_DENIED:
         return tool_fail(out, "path_denied",
-                         "'%s' is denied by the boundary policy (secrets, .git, server files)", shown);
-    case PATH_NOT_FOUND:
-        return tool_fail(out, "not_found", "%s does not exist", shown);
-    case PATH_NOT_FILE:
-        return tool_fail(out, "not_a_file", "'%s' is not a regular file", shown);
-    case PATH_NOT_DIR:
-        return tool_fail(out, "not_a_directory", "'%s' is not a directory", shown);
-    default:
-        return tool_fail(out, "not_found", "cannot open '%s'", shown);
+                         "'%s' is denied by the boundary policy (secrets, .git, server files)",
+                         shown);
+    case PATH_NOT_FOUND: return tool_fail(out, "not_found", "%s does not exist", shown);
+    case PATH_NOT_FILE: return tool_fail(out, "not_a_file", "'%s' is not a regular file", shown);
+    case PATH_NOT_DIR: return tool_fail(out, "not_a_directory", "'%s' is not a directory", shown);
+    default: return tool_fail(out, "not_found", "cannot open '%s'", shown);
     }
 }
 
@@ -111,8 +108,7 @@ bool tool_paths_arg(tool_call *call, strlist *out, const char *def)
     if (json_is_array(arr) && json_array_size(arr) > 0) {
         size_t i;
         json_t *v;
-        json_array_foreach(arr, i, v)
-        {
+        json_array_foreach (arr, i, v) {
             if (!strlist_push(out, call->a, json_string_value(v), json_string_length(v))) {
                 return false;
             }

@@ -98,8 +98,8 @@ static const cfg_workspace *resolve_workspace(const dispatch_req *req, const cha
     const config *c = req->cfg;
     const char *tenant = req->who->tenant_id;
     const char *want = req->workspace_body ? req->workspace_body
-                       : arg_ws           ? arg_ws
-                                          : req->workspace_header;
+                       : arg_ws            ? arg_ws
+                                           : req->workspace_header;
     if (want) {
         const cfg_workspace *ws = config_workspace(c, tenant, want);
         if (!ws) {
@@ -213,8 +213,9 @@ void tool_dispatch(const dispatch_req *req, dispatch_res *res)
         channel = json_string_value(chv);
     }
     if (channel && !dispatch_channel_ok(channel)) {
-        refuse(res, ERR_INVALID_REQUEST, OUTCOME_DENIED,
-               "channelId must be 1-128 characters of [A-Za-z0-9._/-] with no empty or '..' segment");
+        refuse(
+            res, ERR_INVALID_REQUEST, OUTCOME_DENIED,
+            "channelId must be 1-128 characters of [A-Za-z0-9._/-] with no empty or '..' segment");
         goto out;
     }
     res->channel_id = channel ? channel : "default";

@@ -28,7 +28,7 @@ typedef struct dispatch_req {
     const char *workspace_body;   /* REST body workspaceId */
     const char *workspace_header; /* x-leanctx-workspace / X-Workspace */
     const char *channel_body;
-    const atomic_bool *cancel;    /* set by the transport when the client goes away */
+    const atomic_bool *cancel; /* set by the transport when the client goes away */
     arena *a;
 } dispatch_req;
 
@@ -43,11 +43,11 @@ typedef enum {
 } dispatch_outcome;
 
 typedef struct dispatch_res {
-    err code;           /* ERR_OK: `out` holds the tool result (maybe isError) */
-    char message[512];  /* the error sentence otherwise */
+    err code;          /* ERR_OK: `out` holds the tool result (maybe isError) */
+    char message[512]; /* the error sentence otherwise */
     tool_out out;
-    scope_set needed;   /* scope_denied: what the call needs */
-    bool has_rate;      /* a key bucket was consulted: headers to send */
+    scope_set needed; /* scope_denied: what the call needs */
+    bool has_rate;    /* a key bucket was consulted: headers to send */
     rate_state rate;
     const char *rate_policy; /* "key" or "concurrency" */
     dispatch_outcome outcome;

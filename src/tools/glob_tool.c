@@ -1,8 +1,9 @@
 /* glob_tool.c - ctx_glob: files by name pattern (tools.md §2.4).
  *
  * The pattern is matched against each file's path relative to the walk's start (`path`), so
- * the pattern `src/` + `*.c` with path=. and `*.c` with path=src both find src/a.c; a pattern without `/`
- * matches the file name at any depth. Output paths are workspace-relative, in byte order. */
+ * the pattern `src/` + `*.c` with path=. and `*.c` with path=src both find src/a.c; a pattern
+ * without `/` matches the file name at any depth. Output paths are workspace-relative, in byte
+ * order. */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,9 +14,11 @@
 
 const char ctx_glob_schema[] =
     "{\"type\":\"object\",\"properties\":{"
-    "\"pattern\":{\"type\":\"string\",\"maxLength\":1024,\"description\":\"glob: *, ?, [..], **, {a,b}\"},"
+    "\"pattern\":{\"type\":\"string\",\"maxLength\":1024,\"description\":\"glob: *, ?, [..], **, "
+    "{a,b}\"},"
     "\"path\":{\"type\":\"string\",\"maxLength\":4096,\"default\":\".\"},"
-    "\"paths\":{\"type\":\"array\",\"maxItems\":20,\"items\":{\"type\":\"string\",\"maxLength\":4096}},"
+    "\"paths\":{\"type\":\"array\",\"maxItems\":20,\"items\":{\"type\":\"string\",\"maxLength\":"
+    "4096}},"
     "\"max_results\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,\"default\":200},"
     "\"ignore_gitignore\":{\"type\":\"boolean\",\"default\":false}},"
     "\"required\":[\"pattern\"]}";
@@ -77,7 +80,8 @@ err tool_ctx_glob(tool_call *call, tool_out *out)
         o.list_links = true;
         c.start_len = *rel ? strlen(rel) + 1 : 0;
         walk_stats st;
-        path_status ps = walk_tree(call->ws->root_fd, call->ws->root_real, rel, &o, on_entry, &c, &st);
+        path_status ps =
+            walk_tree(call->ws->root_fd, call->ws->root_real, rel, &o, on_entry, &c, &st);
         if (ps != PATH_OK) {
             tool_path_error(out, ps, *rel ? rel : ".");
             goto out;
@@ -106,18 +110,20 @@ err tool_ctx_glob(tool_call *call, tool_out *out)
         }
         buf_printf(&out->text, "\n%zu files matched (walked %zu)", c.hits.n, c.walked);
         if (c.hits.n > max) {
-            buf_printf(&out->text, "\n(+%zu more; raise max_results or narrow pattern)", c.hits.n - max);
+            buf_printf(&out->text, "\n(+%zu more; raise max_results or narrow pattern)",
+                       c.hits.n - max);
         }
     }
     if (total.timed_out) {
         buf_puts(&out->text, "\n(walk stopped at the time budget: results may be incomplete)");
     }
     if (total.denied) {
-        buf_printf(&out->text, "\n(%zu secret-like files skipped by boundary policy)", total.denied);
+        buf_printf(&out->text, "\n(%zu secret-like files skipped by boundary policy)",
+                   total.denied);
     }
-    out->structured = json_pack("{s:o, s:I, s:I, s:b}", "files", files, "matched",
-                                (json_int_t)c.hits.n, "walked", (json_int_t)c.walked, "truncated",
-                                c.hits.n > max);
+    out->structured =
+        json_pack("{s:o, s:I, s:I, s:b}", "files", files, "matched", (json_int_t)c.hits.n, "walked",
+                  (json_int_t)c.walked, "truncated", c.hits.n > max);
 out:
     glob_free(g);
     strlist_release(&paths);

@@ -23,9 +23,12 @@
 
 const char ctx_read_schema[] =
     "{\"type\":\"object\",\"properties\":{"
-    "\"path\":{\"type\":\"string\",\"maxLength\":4096,\"description\":\"file, relative to the workspace root\"},"
-    "\"paths\":{\"type\":\"array\",\"maxItems\":20,\"items\":{\"type\":\"string\",\"maxLength\":4096},\"description\":\"batch read\"},"
-    "\"mode\":{\"type\":\"string\",\"maxLength\":4096,\"description\":\"auto, full, raw, reference, anchored, anchored:N-M, lines:N-M, lines:N, lines:a,b-c\"},"
+    "\"path\":{\"type\":\"string\",\"maxLength\":4096,\"description\":\"file, relative to the "
+    "workspace root\"},"
+    "\"paths\":{\"type\":\"array\",\"maxItems\":20,\"items\":{\"type\":\"string\",\"maxLength\":"
+    "4096},\"description\":\"batch read\"},"
+    "\"mode\":{\"type\":\"string\",\"maxLength\":4096,\"description\":\"auto, full, raw, "
+    "reference, anchored, anchored:N-M, lines:N-M, lines:N, lines:a,b-c\"},"
     "\"raw\":{\"type\":\"boolean\"},"
     "\"start_line\":{\"type\":\"integer\",\"minimum\":1},"
     "\"offset\":{\"type\":\"integer\",\"minimum\":1},"
@@ -135,8 +138,11 @@ bool read_parse_mode(const char *mode, read_spec *s)
     static const struct {
         const char *name;
         read_kind kind;
-    } plain[] = {{"full", READ_FULL}, {"raw", READ_RAW}, {"reference", READ_REFERENCE},
-                 {"anchored", READ_ANCHORED}, {"auto", READ_AUTO}};
+    } plain[] = {{"full", READ_FULL},
+                 {"raw", READ_RAW},
+                 {"reference", READ_REFERENCE},
+                 {"anchored", READ_ANCHORED},
+                 {"auto", READ_AUTO}};
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
         if (strcmp(mode, plain[i].name) == 0) {
             s->kind = plain[i].kind;
@@ -144,27 +150,31 @@ bool read_parse_mode(const char *mode, read_spec *s)
         }
     }
     /* modes of the symbol index (issue: code intelligence) and lean-ctx's spellings */
-    static const char *const later[] = {"signatures", "map", "aggressive", "entropy", "diff",
-                                        "full-compact", "cognitive", "mdl", "task", NULL};
+    static const char *const later[] = {
+        "signatures",   "map",       "aggressive", "entropy", "diff",
+        "full-compact", "cognitive", "mdl",        "task",    NULL};
     for (int i = 0; later[i]; i++) {
         if (strcmp(mode, later[i]) == 0) {
             s->kind = READ_FULL;
             snprintf(s->note, sizeof s->note,
-                     "[note: mode '%s' is not offered yet (it needs the symbol index); served as 'full']",
+                     "[note: mode '%s' is not offered yet (it needs the symbol index); served as "
+                     "'full']",
                      mode);
             return true;
         }
     }
     if (strncmp(mode, "density:", 8) == 0) {
         s->kind = READ_FULL;
-        snprintf(s->note, sizeof s->note, "[note: mode '%.40s' is not offered yet; served as 'full']", mode);
+        snprintf(s->note, sizeof s->note,
+                 "[note: mode '%.40s' is not offered yet; served as 'full']", mode);
         return true;
     }
     if (strchr(mode, ':')) {
         return false; /* malformed lines:/anchored: spellings and other colon forms */
     }
     s->kind = READ_FULL;
-    snprintf(s->note, sizeof s->note, "[WARNING: unknown mode '%.100s', falling back to full]", mode);
+    snprintf(s->note, sizeof s->note, "[WARNING: unknown mode '%.100s', falling back to full]",
+             mode);
     return true;
 }
 
@@ -425,8 +435,9 @@ static err read_one(tool_call *call, tool_out *out, const char *path, size_t ple
     if (f.fd < 0) {
         if (ps == PATH_NOT_FILE && S_ISDIR(sb.st_mode)) {
             /* a directory deserves a pointer to the right tool */
-            tool_fail(&tmp, "not_a_file", "'%s' is a directory, not a file; use ctx_tree path=\"%s\"",
-                      rel, *rel ? rel : ".");
+            tool_fail(&tmp, "not_a_file",
+                      "'%s' is a directory, not a file; use ctx_tree path=\"%s\"", rel,
+                      *rel ? rel : ".");
         } else {
             tool_path_error(&tmp, ps, *rel ? rel : path);
         }
@@ -479,8 +490,8 @@ static err read_one(tool_call *call, tool_out *out, const char *path, size_t ple
             rc = ERR_CANCELLED;
             goto out;
         }
-        buf_printf(dst, "%s: %lld lines, %zu tok (%s)\n", rel, (long long)nlines,
-                   (f.size + 3) / 4, ext_of(rel));
+        buf_printf(dst, "%s: %lld lines, %zu tok (%s)\n", rel, (long long)nlines, (f.size + 3) / 4,
+                   ext_of(rel));
     } else if (spec.kind == READ_FULL) {
         nlines = for_each_line(call, &f, NULL, NULL);
         buf_printf(dst, "%s %lldL sha:%s%s\n", rel, (long long)nlines, f.sha12, spec.suffix);
@@ -526,16 +537,16 @@ static err read_one(tool_call *call, tool_out *out, const char *path, size_t ple
     }
     if (files) {
         size_t sent = dst->len - start_len;
-        json_array_append_new(files, json_pack("{s:s, s:I, s:s, s:s, s:{s:I, s:I}, s:b}", "path", rel,
-                                               "lines", (json_int_t)nlines, "sha",
-                                               f.loaded ? f.sha12 : "", "mode",
-                                               spec.kind == READ_RAW ? "raw"
-                                               : spec.kind == READ_REFERENCE ? "reference"
-                                               : spec.kind == READ_ANCHORED ? "anchored"
-                                               : spec.kind == READ_LINES ? "lines"
-                                                                         : "full",
-                                               "tokens", "original", (json_int_t)((f.size + 3) / 4),
-                                               "sent", (json_int_t)((sent + 3) / 4), "truncated", 0));
+        json_array_append_new(
+            files, json_pack("{s:s, s:I, s:s, s:s, s:{s:I, s:I}, s:b}", "path", rel, "lines",
+                             (json_int_t)nlines, "sha", f.loaded ? f.sha12 : "", "mode",
+                             spec.kind == READ_RAW         ? "raw"
+                             : spec.kind == READ_REFERENCE ? "reference"
+                             : spec.kind == READ_ANCHORED  ? "anchored"
+                             : spec.kind == READ_LINES     ? "lines"
+                                                           : "full",
+                             "tokens", "original", (json_int_t)((f.size + 3) / 4), "sent",
+                             (json_int_t)((sent + 3) / 4), "truncated", 0));
     }
 done:
     goto out;

@@ -8,7 +8,14 @@
 
 #define READ_MAX_SEGS 50
 
-typedef enum { READ_AUTO, READ_FULL, READ_RAW, READ_REFERENCE, READ_LINES, READ_ANCHORED } read_kind;
+typedef enum {
+    READ_AUTO,
+    READ_FULL,
+    READ_RAW,
+    READ_REFERENCE,
+    READ_LINES,
+    READ_ANCHORED
+} read_kind;
 
 typedef struct read_seg {
     int64_t start, end; /* 1-based, inclusive; end INT64_MAX = to the end */
@@ -20,9 +27,9 @@ typedef struct read_spec {
     bool windowed; /* lines:... or anchored:N-M */
     read_seg segs[READ_MAX_SEGS];
     int nsegs;
-    char spec[1200];     /* the text after `lines:` as given */
-    char note[200];      /* a first line to print (mode served as another) */
-    char suffix[32];     /* header suffix such as ` mode:auto→full` */
+    char spec[1200]; /* the text after `lines:` as given */
+    char note[200];  /* a first line to print (mode served as another) */
+    char suffix[32]; /* header suffix such as ` mode:auto→full` */
     char known_hash[65];
 } read_spec;
 

@@ -6,14 +6,24 @@
 #include "core/log.h"
 #include "tools/handlers.h"
 
+/* NOLINTBEGIN(bugprone-macro-parentheses): X-macro arguments are initializers and names */
 static tool_def table[] = {
 #define X(c, nm, ti, sc, co, ro, de, id, ne, desc)                                                 \
-    {.name = nm, .title = ti, .description = desc, .scopes = sc, .cost = co,                       \
-     .schema_text = c##_schema, .needs = ne, .handler = tool_##c, .read_only = ro,                 \
-     .destructive = de, .idempotent = id},
+    {.name = nm,                                                                                   \
+     .title = ti,                                                                                  \
+     .description = desc,                                                                          \
+     .scopes = sc,                                                                                 \
+     .cost = co,                                                                                   \
+     .schema_text = c##_schema,                                                                    \
+     .needs = ne,                                                                                  \
+     .handler = tool_##c,                                                                          \
+     .read_only = ro,                                                                              \
+     .destructive = de,                                                                            \
+     .idempotent = id},
 #include "tools/tools.def"
 #undef X
 };
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 #define N_TOOLS (sizeof table / sizeof table[0])
 
@@ -65,8 +75,8 @@ bool registry_visible(const tool_def *d, scope_set scopes)
 
 json_t *registry_describe(const tool_def *d)
 {
-    return json_pack("{s:s, s:s, s:s, s:O, s:{s:s, s:b, s:b, s:b, s:b}}", "name", d->name,
-                     "title", d->title, "description", d->description, "inputSchema", d->schema,
+    return json_pack("{s:s, s:s, s:s, s:O, s:{s:s, s:b, s:b, s:b, s:b}}", "name", d->name, "title",
+                     d->title, "description", d->description, "inputSchema", d->schema,
                      "annotations", "title", d->title, "readOnlyHint", d->read_only,
                      "destructiveHint", d->destructive, "idempotentHint", d->idempotent,
                      "openWorldHint", 0);

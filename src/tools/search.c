@@ -36,12 +36,16 @@
 const char ctx_search_schema[] =
     "{\"type\":\"object\",\"properties\":{"
     "\"action\":{\"type\":\"string\",\"enum\":[\"regex\"],\"default\":\"regex\"},"
-    "\"pattern\":{\"type\":\"string\",\"maxLength\":1024,\"description\":\"PCRE2 regex, matched per line; (?i) for case-insensitive\"},"
+    "\"pattern\":{\"type\":\"string\",\"maxLength\":1024,\"description\":\"PCRE2 regex, matched "
+    "per line; (?i) for case-insensitive\"},"
     "\"path\":{\"type\":\"string\",\"maxLength\":4096,\"default\":\".\"},"
-    "\"paths\":{\"type\":\"array\",\"maxItems\":20,\"items\":{\"type\":\"string\",\"maxLength\":4096}},"
-    "\"include\":{\"type\":\"string\",\"maxLength\":4096,\"description\":\"globs, comma-separated: *.{c,h},*.py\"},"
+    "\"paths\":{\"type\":\"array\",\"maxItems\":20,\"items\":{\"type\":\"string\",\"maxLength\":"
+    "4096}},"
+    "\"include\":{\"type\":\"string\",\"maxLength\":4096,\"description\":\"globs, comma-separated: "
+    "*.{c,h},*.py\"},"
     "\"exclude\":{\"type\":\"string\",\"maxLength\":4096},"
-    "\"exclude_pattern\":{\"type\":\"string\",\"maxLength\":1024,\"description\":\"drop result lines matching this regex\"},"
+    "\"exclude_pattern\":{\"type\":\"string\",\"maxLength\":1024,\"description\":\"drop result "
+    "lines matching this regex\"},"
     "\"anchored\":{\"type\":\"boolean\",\"default\":false},"
     "\"hidden\":{\"type\":\"boolean\",\"default\":false},"
     "\"max_results\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,\"default\":20},"
@@ -411,8 +415,8 @@ static void match_line(search_job *job, file_res *fr, const char *data, size_t l
     if (rc >= 0) {
         if (!line_excluded(job, md, data + lstart, lend - lstart)) {
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md2);
-            record(job, fr, data, lstart, lend, ov[0], ov[1], line_at(data, lstart, counted_to, line),
-                   scratch);
+            record(job, fr, data, lstart, lend, ov[0], ov[1],
+                   line_at(data, lstart, counted_to, line), scratch);
         }
     } else if (rc != PCRE2_ERROR_NOMATCH) {
         atomic_fetch_add(&job->failed_lines, 1);
@@ -651,13 +655,14 @@ static pcre2_code *compile_re(const char *pat, size_t len, tool_out *out, bool j
 {
     int ec;
     PCRE2_SIZE eo;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, len,
-                                   PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF | PCRE2_MULTILINE,
-                                   &ec, &eo, NULL);
+    pcre2_code *re = pcre2_compile(
+        (PCRE2_SPTR)pat, len, PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF | PCRE2_MULTILINE,
+        &ec, &eo, NULL);
     if (!re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(ec, msg, sizeof msg);
-        tool_fail(out, "invalid_pattern", "invalid regex: %s at offset %zu", (char *)msg, (size_t)eo);
+        tool_fail(out, "invalid_pattern", "invalid regex: %s at offset %zu", (char *)msg,
+                  (size_t)eo);
         return NULL;
     }
     if (jit) {
@@ -729,8 +734,7 @@ static err search_one(tool_call *call, tool_out *out, const json_t *q, json_t *m
     if (json_is_array(pa) && json_array_size(pa)) {
         size_t i;
         json_t *v;
-        json_array_foreach(pa, i, v)
-        {
+        json_array_foreach (pa, i, v) {
             if (json_is_string(v)) {
                 strlist_push(&roots, call->a, json_string_value(v), json_string_length(v));
             }
@@ -831,7 +835,7 @@ static err search_one(tool_call *call, tool_out *out, const json_t *q, json_t *m
 
     /* order and render */
     size_t nfiles = 0, total = 0;
-    order = xcalloc(job.files.n + 1, sizeof *order);
+    order = xcalloc(job.files.n + 1, sizeof(file_res *));
     if (!order) {
         rc = ERR_NOMEM;
         goto out;
@@ -842,7 +846,7 @@ static err search_one(tool_call *call, tool_out *out, const json_t *q, json_t *m
             total += job.res[i].count;
         }
     }
-    qsort(order, nfiles, sizeof *order, cmp_res);
+    qsort(order, nfiles, sizeof(file_res *), cmp_res);
     buf *o = &out->text;
     size_t scanned = atomic_load(&job.scanned);
     if (total == 0) {
@@ -882,9 +886,9 @@ static err search_one(tool_call *call, tool_out *out, const json_t *q, json_t *m
                     buf t;
                     buf_init(&t, 0);
                     render_text(&t, h);
-                    json_array_append_new(matches_out,
-                                          json_pack("{s:s, s:I, s:s}", "path", fr->rel, "line",
-                                                    (json_int_t)h->line, "text", t.ptr ? t.ptr : ""));
+                    json_array_append_new(matches_out, json_pack("{s:s, s:I, s:s}", "path", fr->rel,
+                                                                 "line", (json_int_t)h->line,
+                                                                 "text", t.ptr ? t.ptr : ""));
                     buf_release(&t);
                 }
             }
@@ -901,21 +905,24 @@ static err search_one(tool_call *call, tool_out *out, const json_t *q, json_t *m
     }
     size_t nfail = atomic_load(&job.failed_lines);
     if (nfail) {
-        buf_printf(o, "\n(%zu lines not searched: the pattern backtracks too much on them (PCRE2 "
-                      "match limit); simplify it, e.g. avoid nested or overlapping repeats)",
+        buf_printf(o,
+                   "\n(%zu lines not searched: the pattern backtracks too much on them (PCRE2 "
+                   "match limit); simplify it, e.g. avoid nested or overlapping repeats)",
                    nfail);
     }
     if (denied) {
         buf_printf(o, "\n(%zu secret-like files skipped by boundary policy)", denied);
     }
     if (budget_hit) {
-        buf_printf(o, "\n(search stopped after the %llds budget — %zu files scanned; refine the "
-                      "pattern or scope with path=)",
+        buf_printf(o,
+                   "\n(search stopped after the %llds budget — %zu files scanned; refine the "
+                   "pattern or scope with path=)",
                    (long long)(call->cfg->search_budget_ms / 1000), scanned);
     }
     json_t *fs = json_object_get(out->structured, "filesSearched");
-    json_object_set_new(out->structured, "filesSearched",
-                        json_integer((json_is_integer(fs) ? json_integer_value(fs) : 0) + (json_int_t)scanned));
+    json_object_set_new(
+        out->structured, "filesSearched",
+        json_integer((json_is_integer(fs) ? json_integer_value(fs) : 0) + (json_int_t)scanned));
     if (total > job.max_results) {
         json_object_set_new(out->structured, "truncated", json_true());
     }
@@ -941,8 +948,8 @@ out:
 err tool_ctx_search(tool_call *call, tool_out *out)
 {
     json_t *matches = json_array();
-    out->structured = json_pack("{s:o, s:i, s:b}", "matches", matches, "filesSearched", 0,
-                                "truncated", 0);
+    out->structured =
+        json_pack("{s:o, s:i, s:b}", "matches", matches, "filesSearched", 0, "truncated", 0);
     json_t *queries = arg_get(call, "queries");
     if (json_is_array(queries) && json_array_size(queries) > 0) {
         size_t n = json_array_size(queries), nfailed = 0;

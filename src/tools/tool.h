@@ -24,11 +24,11 @@ typedef struct tool_call {
     const tool_def *def;
     const config *cfg;
     const cfg_workspace *ws;
-    json_t *args;          /* validated; reserved keys removed */
-    const char *token_id;  /* the caller */
+    json_t *args;         /* validated; reserved keys removed */
+    const char *token_id; /* the caller */
     const char *tenant_id;
-    arena *a;              /* request-lifetime memory */
-    int64_t deadline_ns;   /* CLOCK_MONOTONIC */
+    arena *a;            /* request-lifetime memory */
+    int64_t deadline_ns; /* CLOCK_MONOTONIC */
     const atomic_bool *cancel;
 } tool_call;
 

@@ -12,8 +12,10 @@
 
 const char ctx_tree_schema[] =
     "{\"type\":\"object\",\"properties\":{"
-    "\"path\":{\"type\":\"string\",\"maxLength\":4096,\"description\":\"directory, relative to the workspace root (default .)\"},"
-    "\"paths\":{\"type\":\"array\",\"maxItems\":20,\"items\":{\"type\":\"string\",\"maxLength\":4096}},"
+    "\"path\":{\"type\":\"string\",\"maxLength\":4096,\"description\":\"directory, relative to the "
+    "workspace root (default .)\"},"
+    "\"paths\":{\"type\":\"array\",\"maxItems\":20,\"items\":{\"type\":\"string\",\"maxLength\":"
+    "4096}},"
     "\"depth\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":10,\"default\":3},"
     "\"show_hidden\":{\"type\":\"boolean\",\"default\":false},"
     "\"respect_gitignore\":{\"type\":\"boolean\",\"default\":true},"
@@ -98,9 +100,10 @@ static err tree_one(tool_call *call, tool_out *out, const char *p, size_t plen, 
         }
         if (ps == PATH_NOT_DIR) {
             const char *slash = strrchr(rel, '/');
-            return tool_fail(out, "not_a_directory",
-                             "'%s' is a file, not a directory. Use path=\"%.*s\" for the containing directory.",
-                             shown, slash ? (int)(slash - rel) : 1, slash ? rel : ".");
+            return tool_fail(
+                out, "not_a_directory",
+                "'%s' is a file, not a directory. Use path=\"%.*s\" for the containing directory.",
+                shown, slash ? (int)(slash - rel) : 1, slash ? rel : ".");
         }
         if (ps == PATH_NOT_FOUND) {
             return tool_fail(out, "not_found", "%s does not exist or is not a directory", shown);
@@ -143,9 +146,9 @@ static err tree_one(tool_call *call, tool_out *out, const char *p, size_t plen, 
         buf_printf(&out->text, "(%zu secret-like files skipped by boundary policy)\n", st.denied);
     }
     if (!several) {
-        out->structured = json_pack("{s:s, s:I, s:I, s:b}", "path", shown, "files",
-                                    (json_int_t)t.total_files, "entries", (json_int_t)t.n,
-                                    "truncated", t.n > max_entries);
+        out->structured =
+            json_pack("{s:s, s:I, s:I, s:b}", "path", shown, "files", (json_int_t)t.total_files,
+                      "entries", (json_int_t)t.n, "truncated", t.n > max_entries);
     }
     xfree(t.nodes);
     return ERR_OK;

@@ -462,8 +462,7 @@ static bool map_braces(brace_map *m, char *why, size_t why_len)
                 m->next[open[--depth]] = (uint16_t)i;
             }
             break;
-        default:
-            break;
+        default: break;
         }
     }
     if (depth) {

@@ -89,7 +89,8 @@ path_status path_normalize(const char *in, size_t len, const char *root_abs, con
             return PATH_OUTSIDE;
         }
         if (n > PATH_MAX_COMPONENT) {
-            snprintf(why, why_len, "a component of the path is longer than %d bytes", PATH_MAX_COMPONENT);
+            snprintf(why, why_len, "a component of the path is longer than %d bytes",
+                     PATH_MAX_COMPONENT);
             out[0] = '\0';
             return PATH_OUTSIDE;
         }
@@ -116,10 +117,27 @@ path_status path_normalize(const char *in, size_t len, const char *root_abs, con
 
 /* ---- deny-list ---- */
 
-static const char *const builtin_denied[] = {
-    ".env", ".env.*", "*.pem", "*.key", "*.p12", "*.pfx", "*.keystore", "id_rsa*", "id_ed25519*",
-    "*.kdbx", ".npmrc", ".pypirc", ".netrc", "credentials*.json", "secrets.json", "secrets.yaml",
-    "secrets.yml", "secrets.toml", "secrets.ini", "secrets.env", NULL};
+static const char *const builtin_denied[] = {".env",
+                                             ".env.*",
+                                             "*.pem",
+                                             "*.key",
+                                             "*.p12",
+                                             "*.pfx",
+                                             "*.keystore",
+                                             "id_rsa*",
+                                             "id_ed25519*",
+                                             "*.kdbx",
+                                             ".npmrc",
+                                             ".pypirc",
+                                             ".netrc",
+                                             "credentials*.json",
+                                             "secrets.json",
+                                             "secrets.yaml",
+                                             "secrets.yml",
+                                             "secrets.toml",
+                                             "secrets.ini",
+                                             "secrets.env",
+                                             NULL};
 
 static pthread_mutex_t deny_lock = PTHREAD_MUTEX_INITIALIZER;
 static char **extra_denied;
@@ -346,21 +364,12 @@ int path_open(int root_fd, const char *root_real, const char *rel, int flags, pa
     if (fd < 0) {
         switch (errno) {
         case EXDEV:
-        case ELOOP:
-            *st = PATH_OUTSIDE;
-            break;
-        case ENOENT:
-            *st = PATH_NOT_FOUND;
-            break;
-        case ENOTDIR:
-            *st = (flags & O_DIRECTORY) ? PATH_NOT_DIR : PATH_NOT_FOUND;
-            break;
+        case ELOOP: *st = PATH_OUTSIDE; break;
+        case ENOENT: *st = PATH_NOT_FOUND; break;
+        case ENOTDIR: *st = (flags & O_DIRECTORY) ? PATH_NOT_DIR : PATH_NOT_FOUND; break;
         case EACCES:
-        case EPERM:
-            *st = PATH_DENIED;
-            break;
-        default:
-            *st = PATH_IO;
+        case EPERM: *st = PATH_DENIED; break;
+        default: *st = PATH_IO;
         }
         return -1;
     }

@@ -26,8 +26,8 @@ enum { CLS_CTXD, CLS_IGNORE, CLS_GIT, CLS_EXCLUDE, CLS__COUNT };
 
 typedef struct frame {
     ignore_rules *rules[CLS__COUNT];
-    size_t base;  /* offset in the path buffer where paths relative to this dir begin */
-    int repo_id;  /* 0 = not inside a repository */
+    size_t base; /* offset in the path buffer where paths relative to this dir begin */
+    int repo_id; /* 0 = not inside a repository */
 } frame;
 
 typedef struct walker {
@@ -119,7 +119,8 @@ static bool is_ignored(walker *w, size_t len, bool is_dir)
             if ((cls == CLS_GIT || cls == CLS_EXCLUDE) && f->repo_id != repo) {
                 continue; /* an outer repository's rules stop at a nested checkout */
             }
-            ignore_verdict v = ignore_rules_match(f->rules[cls], p + f->base, len - f->base, is_dir);
+            ignore_verdict v =
+                ignore_rules_match(f->rules[cls], p + f->base, len - f->base, is_dir);
             if (v != IGNORE_NONE) {
                 return v == IGNORE_EXCLUDED;
             }
@@ -212,7 +213,10 @@ static void visit(walker *w, int dfd, size_t dir_len, const dent *d, int depth)
         if (fstatat(dfd, d->name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
             return;
         }
-        t = S_ISDIR(sb.st_mode) ? DT_DIR : S_ISREG(sb.st_mode) ? DT_REG : S_ISLNK(sb.st_mode) ? DT_LNK : DT_FIFO;
+        t = S_ISDIR(sb.st_mode)   ? DT_DIR
+            : S_ISREG(sb.st_mode) ? DT_REG
+            : S_ISLNK(sb.st_mode) ? DT_LNK
+                                  : DT_FIFO;
     }
     if (w->n_protected_rel && is_protected(w, rel)) {
         return;
@@ -252,7 +256,8 @@ static void visit(walker *w, int dfd, size_t dir_len, const dent *d, int depth)
     if (w->o->respect_ignore && is_ignored(w, len, type == WALK_DIR)) {
         return;
     }
-    walk_entry e = {rel, len - w->root_off, w->path + (dir_len ? dir_len + 1 : 0), depth, type, dfd};
+    walk_entry e = {rel, len - w->root_off, w->path + (dir_len ? dir_len + 1 : 0), depth, type,
+                    dfd};
     if (type == WALK_DIR) {
         w->st->dirs++;
     } else {
@@ -444,8 +449,8 @@ static bool push_ancestors(walker *w, int root_fd, const char *start_rel)
     return true;
 }
 
-path_status walk_tree(int root_fd, const char *root_real, const char *start_rel,
-                      const walk_opts *o, walk_fn fn, void *ctx, walk_stats *st)
+path_status walk_tree(int root_fd, const char *root_real, const char *start_rel, const walk_opts *o,
+                      walk_fn fn, void *ctx, walk_stats *st)
 {
     memset(st, 0, sizeof *st);
     walker *w = xcalloc(1, sizeof *w);

@@ -135,7 +135,9 @@ void srv_config_ws(server *s, const char *more_ws, const char *extra)
             "  \"workspaces\": [{\"id\": \"main\", \"label\": \"Main\", \"root\": \"%s\"}%s%s],\n"
             "  \"tokens\": [{\"id\": \"all\", \"sha256Hex\": "
             "\"c9ce1c4c7a9c9fe8a5d7a0b1f2f2f0b0b5b5d5c1e7ab9bfb6a8b6f0b0b0b0b0b\", "
-            "\"scopes\": [\"search\",\"graph\",\"artifacts\",\"index\",\"events\",\"sessionMutations\",\"knowledge\",\"audit\"]}]%s%s\n}\n",
+            "\"scopes\": "
+            "[\"search\",\"graph\",\"artifacts\",\"index\",\"events\",\"sessionMutations\","
+            "\"knowledge\",\"audit\"]}]%s%s\n}\n",
             s->ws, more_ws && *more_ws ? ", " : "", more_ws ? more_ws : "",
             extra && *extra ? ",\n  " : "", extra ? extra : "");
     fclose(f);
@@ -184,8 +186,8 @@ int run_ctxd(const char *const *args, char **out, char **err)
 
 bool srv_token(server *s, const char *id, const char *scopes, char out[80])
 {
-    const char *args[] = {"team", "token", "create", "--config", s->config, "--id", id, "--scopes",
-                          scopes, NULL};
+    const char *args[] = {"team", "token", "create",   "--config", s->config,
+                          "--id", id,      "--scopes", scopes,     NULL};
     char *o = NULL;
     int rc = run_ctxd(args, &o, NULL);
     bool ok = rc == 0 && o && strlen(o) == 65;
@@ -335,7 +337,8 @@ resp *req(server *s, const char *method, const char *path, const char *token,
 resp *call_tool(server *s, const char *token, const char *name, const char *args_json)
 {
     char body[65536];
-    snprintf(body, sizeof body, "{\"name\":\"%s\",\"arguments\":%s}", name, args_json ? args_json : "{}");
+    snprintf(body, sizeof body, "{\"name\":\"%s\",\"arguments\":%s}", name,
+             args_json ? args_json : "{}");
     return req(s, "POST", "/v1/tools/call", token, NULL, body);
 }
 
@@ -365,7 +368,8 @@ const char *resp_header(resp *r, const char *name)
 
 const char *result_text(resp *r)
 {
-    json_t *t = json_object_get(json_array_get(json_object_get(json_object_get(r->json, "result"), "content"), 0), "text");
+    json_t *t = json_object_get(
+        json_array_get(json_object_get(json_object_get(r->json, "result"), "content"), 0), "text");
     return json_is_string(t) ? json_string_value(t) : "";
 }
 

@@ -106,8 +106,8 @@ Test(limits, request_timeout_cuts_the_work_inside_one_file)
     srv_config(&s, "\"requestTimeoutMs\": 300");
     cr_assert(srv_start(&s));
     long long t0 = now_ms();
-    resp *r = call_tool(&s, s.token, "ctx_search",
-                        "{\"pattern\":\"" SLOW_PATTERN "\",\"path\":\"one\"}");
+    resp *r =
+        call_tool(&s, s.token, "ctx_search", "{\"pattern\":\"" SLOW_PATTERN "\",\"path\":\"one\"}");
     long long took = now_ms() - t0;
     expect_error(r, 504, "request_timeout");
     cr_assert_lt(took, 1300, "504 after %lld ms: the work was not cut at the deadline", took);
@@ -130,8 +130,8 @@ Test(limits, search_budget_stops_with_a_note_inside_one_file)
     srv_config(&s, "\"searchBudgetMs\": 300");
     cr_assert(srv_start(&s));
     long long t0 = now_ms();
-    resp *r = call_tool(&s, s.token, "ctx_search",
-                        "{\"pattern\":\"" SLOW_PATTERN "\",\"path\":\"one\"}");
+    resp *r =
+        call_tool(&s, s.token, "ctx_search", "{\"pattern\":\"" SLOW_PATTERN "\",\"path\":\"one\"}");
     long long took = now_ms() - t0;
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert(strstr(result_text(r), "(search stopped after the 0s budget"), "%s", result_text(r));

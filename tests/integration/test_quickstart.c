@@ -15,20 +15,23 @@ Test(quickstart, seed_transcript)
     srv_init(&s);
     /* step 1: the seed's team.json, with a temp root and port 0 so tests can run in parallel */
     char cfg[2048];
-    snprintf(cfg, sizeof cfg,
-             "{\n\"host\": \"127.0.0.1\",\n\"port\": 0,\n\"defaultWorkspaceId\": \"main\",\n"
-             "\"auditLogPath\": \"%s/log/ctxd/audit.log\",\n\"workspaces\": [\n{\n\"id\": \"main\",\n"
-             "\"label\": \"Main Project\",\n\"root\": \"%s\"\n}\n],\n\"tokens\": []\n}\n",
-             s.dir, s.ws);
+    snprintf(
+        cfg, sizeof cfg,
+        "{\n\"host\": \"127.0.0.1\",\n\"port\": 0,\n\"defaultWorkspaceId\": \"main\",\n"
+        "\"auditLogPath\": \"%s/log/ctxd/audit.log\",\n\"workspaces\": [\n{\n\"id\": \"main\",\n"
+        "\"label\": \"Main Project\",\n\"root\": \"%s\"\n}\n],\n\"tokens\": []\n}\n",
+        s.dir, s.ws);
     FILE *f = fopen(s.config, "w");
     fputs(cfg, f);
     fclose(f);
     snprintf(s.audit, sizeof s.audit, "%s/log/ctxd/audit.log", s.dir);
 
     /* step 2: TOKEN="$(ctxd team token create --config team.json --id dev-alice --scopes ...)" */
-    const char *args[] = {"team", "token", "create", "--config", s.config, "--id", "dev-alice",
-                          "--scopes", "search,graph,artifacts,index,events,sessionMutations,knowledge",
-                          NULL};
+    const char *args[] = {
+        "team",      "token",    "create",
+        "--config",  s.config,   "--id",
+        "dev-alice", "--scopes", "search,graph,artifacts,index,events,sessionMutations,knowledge",
+        NULL};
     char *out = NULL, *err = NULL;
     cr_assert_eq(run_ctxd(args, &out, &err), 0, "token create failed: %s", err);
     cr_assert_eq(strlen(out), 65, "stdout must be the token alone on its line: '%s'", out);
@@ -63,18 +66,21 @@ Test(quickstart, seed_transcript)
     cr_assert_eq(r->status, 200, "%s", r->body);
     json_t *tools = json_object_get(r->json, "tools");
     cr_assert_gt(json_array_size(tools), 3);
-    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(tools, 0), "name")), "ctx_read");
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(tools, 0), "name")),
+                     "ctx_read");
     resp_free(r);
 
     r = req(&s, "POST", "/v1/tools/call", token, NULL,
             "{\"name\":\"ctx_tree\",\"arguments\":{\"path\":\".\",\"depth\":2}}");
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_str_eq(result_text(r), "./ (3 files)\n  README.md\n  src/ (2)\n    main.c\n    util.c");
+    cr_assert_str_eq(result_text(r),
+                     "./ (3 files)\n  README.md\n  src/ (2)\n    main.c\n    util.c");
     resp_free(r);
 
     const char *wsh[] = {"x-leanctx-workspace: main", NULL};
-    r = req(&s, "POST", "/v1/tools/call", token, wsh,
-            "{\"name\":\"ctx_read\",\"arguments\":{\"path\":\"README.md\",\"mode\":\"signatures\"}}");
+    r = req(
+        &s, "POST", "/v1/tools/call", token, wsh,
+        "{\"name\":\"ctx_read\",\"arguments\":{\"path\":\"README.md\",\"mode\":\"signatures\"}}");
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_not(result_is_error(r), "%s", r->body);
     cr_assert(strstr(result_text(r), "README.md 3L"), "%s", result_text(r));
@@ -90,7 +96,8 @@ Test(quickstart, seed_transcript)
     }
     cr_assert_eq(json_array_size(lines), 3, "audit lines: %zu", json_array_size(lines));
     json_t *last = json_array_get(lines, 2);
-    const char *keys[] = {"ts", "tokenId", "workspaceId", "tool", "method", "allowed", "deniedReason", "argumentsMd5"};
+    const char *keys[] = {"ts",     "tokenId", "workspaceId",  "tool",
+                          "method", "allowed", "deniedReason", "argumentsMd5"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         cr_assert(json_object_get(last, keys[i]), "audit line lacks %s", keys[i]);
     }
@@ -107,10 +114,11 @@ Test(quickstart, zero_config_prints_token_once)
     char data[400];
     snprintf(data, sizeof data, "%s/zc", s.dir);
     char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "cd %s && (timeout 5 %s serve --data-dir %s --root %s --bind 127.0.0.1:0 >%s/tok 2>%s/err &"
-             " sleep 1; kill %%1 2>/dev/null; wait) ; true",
-             s.dir, ctxd_bin(), data, s.ws, s.dir, s.dir);
+    snprintf(
+        cmd, sizeof cmd,
+        "cd %s && (timeout 5 %s serve --data-dir %s --root %s --bind 127.0.0.1:0 >%s/tok 2>%s/err &"
+        " sleep 1; kill %%1 2>/dev/null; wait) ; true",
+        s.dir, ctxd_bin(), data, s.ws, s.dir, s.dir);
     cr_assert_eq(system(cmd), 0);
     char p[600];
     snprintf(p, sizeof p, "%s/tok", s.dir);
