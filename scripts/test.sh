@@ -12,7 +12,7 @@ run() { # name binary [env...]
     local out
     out=$(env "$@" "$bin" --jobs 2 2>&1)
     local rc=$?
-    echo "$out" | grep -vE '^\[(RUN |PASS|----)\]' | tail -n 40 >&2
+    echo "$out" | grep -vE '^\[(RUN |PASS)\]' | tail -n 60 >&2
     local line
     line=$(echo "$out" | grep 'Synthesis:' | tail -n 1)
     if [ -z "$line" ]; then
