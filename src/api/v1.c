@@ -252,13 +252,29 @@ static void tools_call(http_req *r)
     dispatch_res_release(&res);
 }
 
+/* a call to a quick tool (tools.def) runs on the connection thread; anything else, including
+ * a name that is not a tool (its refusal is quick too, but rare), on the pool */
+static bool call_needs_pool(http_req *r)
+{
+    const char *name = jsonx_str(r->json, "name");
+    const tool_def *d = name ? registry_find(name) : NULL;
+    return !(d && d->quick);
+}
+
 static const route v1_routes[] = {
-    {"/health", "GET", 0, health},
-    {"/healthz", "GET", 0, health},
-    {"/v1/manifest", "GET", ROUTE_AUTH | ROUTE_AUDITED, manifest},
-    {"/v1/tools", "GET", ROUTE_AUTH | ROUTE_AUDITED, tools_list},
-    {"/v1/tools/call", "POST", ROUTE_AUTH | ROUTE_AUDITED | ROUTE_BODY, tools_call},
-    {"/v1/capabilities", "GET", ROUTE_AUTH | ROUTE_AUDITED, capabilities},
+    {.path = "/health", .method = "GET", .fn = health},
+    {.path = "/healthz", .method = "GET", .fn = health},
+    {.path = "/v1/manifest", .method = "GET", .flags = ROUTE_AUTH | ROUTE_AUDITED, .fn = manifest},
+    {.path = "/v1/tools", .method = "GET", .flags = ROUTE_AUTH | ROUTE_AUDITED, .fn = tools_list},
+    {.path = "/v1/tools/call",
+     .method = "POST",
+     .flags = ROUTE_AUTH | ROUTE_AUDITED | ROUTE_BODY | ROUTE_POOL,
+     .fn = tools_call,
+     .pooled = call_needs_pool},
+    {.path = "/v1/capabilities",
+     .method = "GET",
+     .flags = ROUTE_AUTH | ROUTE_AUDITED,
+     .fn = capabilities},
 };
 
 const route *api_routes(size_t *n)

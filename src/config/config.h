@@ -71,7 +71,7 @@ typedef struct config {
     size_t n_ignore_globs;
     char *audit_hmac_key_file;
     int64_t audit_sync_ms;
-    int worker_threads;
+    int worker_threads; /* HTTP connection threads */
     bool legacy_rate_limit_headers;
 } config;
 

@@ -28,6 +28,7 @@ enum {
     ROUTE_AUTH = 1,    /* needs a valid credential */
     ROUTE_AUDITED = 2, /* one audit line per request */
     ROUTE_BODY = 4,    /* POST with a JSON body */
+    ROUTE_POOL = 8,    /* runs on the tool pool, not on the connection's thread */
 };
 
 typedef struct route {
@@ -35,6 +36,8 @@ typedef struct route {
     const char *method; /* GET or POST */
     unsigned flags;
     route_fn fn;
+    /* with ROUTE_POOL: whether this request needs the pool (NULL: always) */
+    bool (*pooled)(http_req *r);
 } route;
 
 #define HTTP_MAX_HEADERS 16
@@ -51,6 +54,7 @@ struct http_req {
     char ip[64];
     char ip_key[96]; /* the rate-limit key of the client address */
     bool deferred;   /* no body: decided on the second call */
+    bool in_pool;    /* the route runs on the pool; the connection is suspended */
 
     buf body;
     bool body_too_large;

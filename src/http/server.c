@@ -27,6 +27,7 @@
 #include "core/crypto.h"
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "core/pool.h"
 #include "core/strutil.h"
 #include "http/http.h"
 
@@ -206,6 +207,14 @@ static bool admit(http_req *r, const char *ip_key)
     return true;
 }
 
+/* on a pool thread: run the route, then wake the connection, whose next call queues it */
+static void run_pooled(void *arg)
+{
+    http_req *r = arg;
+    r->route->fn(r);
+    MHD_resume_connection(r->conn);
+}
+
 static void run(http_req *r)
 {
     if (r->route->flags & ROUTE_BODY) {
@@ -215,6 +224,16 @@ static void run(http_req *r)
             http_error(r, ERR_INVALID_REQUEST, why, NULL);
             return;
         }
+    }
+    if ((r->route->flags & ROUTE_POOL) && pool_threads() > 0 &&
+        (!r->route->pooled || r->route->pooled(r))) {
+        r->in_pool = true;
+        MHD_suspend_connection(r->conn);
+        if (pool_submit(run_pooled, r)) {
+            return;
+        }
+        MHD_resume_connection(r->conn); /* pool stopping: run here */
+        r->in_pool = false;
     }
     r->route->fn(r);
 }
@@ -284,7 +303,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
             return MHD_YES;
         }
         if (!decide(r)) {
-            return queue(r);
+            return r->in_pool ? MHD_YES : queue(r);
         }
         return MHD_YES;
     }
@@ -317,10 +336,23 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         if (decide(r)) {
             run(r); /* a body route with an empty body: the parse refuses it */
         }
+        if (r->in_pool) {
+            return MHD_YES;
+        }
+        return queue(r);
+    }
+    if (r->in_pool) {
+        if (!r->responded) {
+            return MHD_YES; /* woken early: the pool has not answered yet */
+        }
+        r->in_pool = false;
         return queue(r);
     }
     if (!r->responded) {
         run(r);
+        if (r->in_pool) {
+            return MHD_YES; /* suspended until the pool is done */
+        }
     }
     return queue(r);
 }
@@ -381,13 +413,27 @@ err http_start(const route *routes, size_t n_routes, char *why, size_t why_len)
         config_unref(c);
         return ERR_IO;
     }
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (ai->ai_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned threads = c->worker_threads > 0 ? (unsigned)c->worker_threads
-                                             : (unsigned)(cores * 2 < 4 ? 4 : cores * 2);
+    /* connection threads only read, write and admit: one per core; tool calls run on the
+       pool, so a long one never stalls the connections that share its thread */
+    unsigned threads =
+        c->worker_threads > 0 ? (unsigned)c->worker_threads : (unsigned)(cores < 1 ? 1 : cores);
+    /* one pool thread per concurrency slot, plus one per core for the calls refused with
+       concurrency_limited: a call is then never queued behind a slot it could not get */
+    int tool_threads = c->max_concurrency + (int)(cores < 1 ? 1 : cores);
+    if (tool_threads > 1024) {
+        tool_threads = 1024;
+    }
+    if (!pool_start(tool_threads)) {
+        snprintf(why, why_len, "cannot start the tool threads");
+        config_unref(c);
+        return ERR_NOMEM;
+    }
     daemon_handle = MHD_start_daemon(
         flags, (uint16_t)c->port, NULL, NULL, answer, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
@@ -421,6 +467,7 @@ void http_stop(int64_t drain_ms)
     while (atomic_load(&active) > 0 && clock_mono_ms() < until) {
         usleep(10000);
     }
+    pool_stop(); /* calls still running finish (each within its deadline) and resume */
     MHD_stop_daemon(daemon_handle);
     if (lfd != MHD_INVALID_SOCKET) {
         close(lfd);

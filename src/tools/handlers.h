@@ -4,7 +4,7 @@
 
 #include "tools/tool.h"
 
-#define X(c, name, title, scopes, cost, ro, de, id, needs, desc)                                   \
+#define X(c, name, title, scopes, cost, ro, de, id, quick, needs, desc)                            \
     err tool_##c(tool_call *call, tool_out *out);                                                  \
     extern const char c##_schema[];
 #include "tools/tools.def"

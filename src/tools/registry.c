@@ -8,7 +8,7 @@
 
 /* NOLINTBEGIN(bugprone-macro-parentheses): X-macro arguments are initializers and names */
 static tool_def table[] = {
-#define X(c, nm, ti, sc, co, ro, de, id, ne, desc)                                                 \
+#define X(c, nm, ti, sc, co, ro, de, id, qu, ne, desc)                                             \
     {.name = nm,                                                                                   \
      .title = ti,                                                                                  \
      .description = desc,                                                                          \
@@ -19,7 +19,8 @@ static tool_def table[] = {
      .handler = tool_##c,                                                                          \
      .read_only = ro,                                                                              \
      .destructive = de,                                                                            \
-     .idempotent = id},
+     .idempotent = id,                                                                             \
+     .quick = qu},
 #include "tools/tools.def"
 #undef X
 };

@@ -53,6 +53,7 @@ struct tool_def {
     tool_needs_fn needs;     /* may be NULL */
     tool_handler_fn handler;
     bool read_only, destructive, idempotent;
+    bool quick;     /* bounded work: may run on the connection thread (tools.def) */
     json_t *schema; /* parsed once at start (registry_init) */
 };
 

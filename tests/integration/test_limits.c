@@ -140,6 +140,42 @@ Test(limits, search_budget_stops_with_a_note_inside_one_file)
     cr_assert_eq(srv_stop(&s), 0);
 }
 
+Test(limits, slow_calls_do_not_stall_other_connections)
+{
+    server s;
+    srv_init(&s);
+    make_slow_tree(&s, "ws/slow", 3000);
+    /* as many slow calls as connection threads by default (one per core), and more */
+    srv_config(&s, "\"searchBudgetMs\": 1500, \"workerThreads\": 2");
+    cr_assert(srv_start(&s));
+    bg_req slow[3];
+    for (int i = 0; i < 3; i++) {
+        bg_start(&slow[i], &s, s.token,
+                 "{\"name\":\"ctx_search\",\"arguments\":{\"pattern\":\"" SLOW_PATTERN
+                 "\",\"path\":\"slow\"}}");
+    }
+    usleep(300000);
+    for (int i = 0; i < 5; i++) {
+        long long t0 = now_ms();
+        resp *r = call_tool(&s, s.token, "ctx_read", "{\"path\":\"src/main.c\"}");
+        cr_assert_eq(r->status, 200, "%s", r->body);
+        cr_assert_lt(now_ms() - t0, 300, "a read waited %lld ms behind slow searches",
+                     now_ms() - t0);
+        resp_free(r);
+        t0 = now_ms();
+        r = req(&s, "GET", "/health", NULL, NULL, NULL);
+        cr_assert_eq(r->status, 200);
+        cr_assert_lt(now_ms() - t0, 300);
+        resp_free(r);
+    }
+    for (int i = 0; i < 3; i++) {
+        resp *r = bg_join(&slow[i]);
+        cr_assert_eq(r->status, 200, "%s", r->body);
+        resp_free(r);
+    }
+    cr_assert_eq(srv_stop(&s), 0);
+}
+
 Test(limits, max_concurrency)
 {
     server s;
