@@ -38,23 +38,6 @@ static json_t *visible_tools(const principal *who)
     return arr;
 }
 
-static json_t *scopes_json(scope_set s)
-{
-    buf b;
-    buf_init(&b, 1024);
-    scope_format(&b, s, ",");
-    json_t *arr = json_array();
-    const char *p = b.ptr ? b.ptr : "";
-    while (*p) {
-        const char *c = strchr(p, ',');
-        size_t n = c ? (size_t)(c - p) : strlen(p);
-        json_array_append_new(arr, json_stringn(p, n));
-        p += n + (c ? 1 : 0);
-    }
-    buf_release(&b);
-    return arr;
-}
-
 /* An authenticated route other than a tool call costs 1 from the caller's key bucket
  * (http-conventions.md §1.1), so listing cannot be used to poll around the per-key limit.
  * False when the bucket is empty; the 429 has then been answered. */
@@ -95,7 +78,7 @@ static void manifest(http_req *r)
     json_t *body =
         json_pack("{s:{s:s, s:s}, s:i, s:o, s:o, s:o, s:o}", "server", "name", "ctxd", "version",
                   CTXD_VERSION, "contractVersion", 1, "readModes", modes, "workspaces", ws,
-                  "scopes", scopes_json(r->who.scopes), "tools", visible_tools(&r->who));
+                  "scopes", scope_json(r->who.scopes), "tools", visible_tools(&r->who));
     json_object_set_new(body, "defaultWorkspaceId",
                         r->cfg->default_workspace_id ? json_string(r->cfg->default_workspace_id)
                                                      : json_null());
@@ -240,7 +223,7 @@ static void tools_call(http_req *r)
             snprintf(h, sizeof h, "Bearer error=\"insufficient_scope\", scope=\"%s\"",
                      s.ptr ? s.ptr : "");
             http_header_add(r, "WWW-Authenticate", h);
-            extra = json_pack("{s:o}", "requiredScopes", scopes_json(res.needed));
+            extra = json_pack("{s:o}", "requiredScopes", scope_json(res.needed));
             buf_release(&s);
         } else if (res.code == ERR_RATE_LIMITED || res.code == ERR_CONCURRENCY_LIMITED) {
             extra = json_pack(

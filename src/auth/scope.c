@@ -80,3 +80,14 @@ void scope_format(buf *out, scope_set s, const char *sep)
         }
     }
 }
+
+json_t *scope_json(scope_set s)
+{
+    json_t *arr = json_array();
+    for (unsigned i = 0; i < SCOPE__COUNT; i++) {
+        if (s & (1u << i)) {
+            json_array_append_new(arr, json_string(names[i]));
+        }
+    }
+    return arr;
+}

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "core/buf.h"
 
 #define SCOPE_LIST(X)                                                                              \
@@ -42,5 +44,7 @@ bool scope_parse_list(const char *list, scope_set *out, char *bad, size_t bad_le
 bool scope_role(const char *role, scope_set *out);
 /* canonical names of the set, joined by sep */
 void scope_format(buf *out, scope_set s, const char *sep);
+/* canonical names of the set as a JSON array of strings (new reference) */
+json_t *scope_json(scope_set s);
 
 #endif

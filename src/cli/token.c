@@ -50,18 +50,7 @@ static bool edit_create(json_t *doc, void *vctx, char *why, size_t why_len)
             break;
         }
     }
-    json_t *scopes = json_array();
-    buf names;
-    buf_init(&names, 1024);
-    scope_format(&names, c->scopes, ",");
-    const char *p = names.ptr ? names.ptr : "";
-    while (*p) {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        json_array_append_new(scopes, json_stringn(p, n));
-        p += n + (comma ? 1 : 0);
-    }
-    buf_release(&names);
+    json_t *scopes = scope_json(c->scopes);
     char created[32];
     clock_rfc3339(clock_wall_ms(), created);
     json_t *tok = json_pack("{s:s, s:s, s:o, s:s}", "id", c->id, "sha256Hex", c->sha_hex, "scopes",

@@ -511,20 +511,19 @@ config *config_load(const char *path, bool open_roots, config_problems *p)
     c->dir = slash == real ? xstrdup("/") : xstrndup(real, (size_t)(slash - real));
     free(real);
 
-    FILE *f = fopen(c->path, "rb");
-    if (!f) {
-        config_problem(p, "config: cannot open '%s': %s", path, strerror(errno));
+    int fd = open(c->path, O_RDONLY | O_CLOEXEC);
+    buf data;
+    buf_init(&data, 16 << 20);
+    if (fd < 0 || !buf_read_fd(&data, fd)) {
+        config_problem(p, "config: cannot read '%s': %s", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
+        buf_release(&data);
         config_free(c);
         return NULL;
     }
-    buf data;
-    buf_init(&data, 16 << 20);
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        buf_append(&data, chunk, n);
-    }
-    fclose(f);
+    close(fd);
     if (data.failed) {
         config_problem(p, "config: '%s' is larger than 16 MiB", path);
         buf_release(&data);

@@ -126,8 +126,8 @@ err config_rewrite(const char *path, bool create, config_edit_fn edit, void *ctx
     }
     err rc = ERR_IO;
     json_t *doc = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         if (errno != ENOENT || !create) {
             snprintf(why, why_len, "cannot open '%s': %s", path, strerror(errno));
             goto out;
@@ -136,12 +136,13 @@ err config_rewrite(const char *path, bool create, config_edit_fn edit, void *ctx
     } else {
         buf data;
         buf_init(&data, 16 << 20);
-        char chunk[8192];
-        size_t n;
-        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-            buf_append(&data, chunk, n);
+        bool read_ok = buf_read_fd(&data, fd);
+        close(fd);
+        if (!read_ok) {
+            snprintf(why, why_len, "cannot read '%s': %s", path, strerror(errno));
+            buf_release(&data);
+            goto out;
         }
-        fclose(f);
         char perr[200];
         doc =
             data.failed ? NULL : jsonx_parse(data.ptr ? data.ptr : "", data.len, perr, sizeof perr);

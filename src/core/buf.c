@@ -1,9 +1,12 @@
 /* buf.c - bounded growable buffer (see buf.h). */
 #include "core/buf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <unistd.h>
 
 #include "core/alloc.h"
 
@@ -123,4 +126,41 @@ void buf_release(buf *b)
     xfree(b->ptr);
     b->ptr = NULL;
     b->len = b->cap = 0;
+}
+
+size_t read_full(int fd, void *dst, size_t n)
+{
+    size_t o = 0;
+    while (o < n) {
+        ssize_t r = read(fd, (char *)dst + o, n - o);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            break;
+        }
+        o += (size_t)r;
+    }
+    return o;
+}
+
+bool buf_read_fd(buf *b, int fd)
+{
+    for (;;) {
+        if (!buf_reserve(b, 8192)) {
+            return true; /* over the maximum: b->failed tells */
+        }
+        ssize_t r = read(fd, b->ptr + b->len, b->cap - 1 - b->len);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0) {
+            return false;
+        }
+        if (r == 0) {
+            return true;
+        }
+        b->len += (size_t)r;
+        b->ptr[b->len] = '\0';
+    }
 }

@@ -26,6 +26,12 @@ void buf_puts(buf *b, const char *s);
 void buf_putc(buf *b, char c);
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_truncate(buf *b, size_t len);
+/* read fd to its end into b; a file larger than b's maximum leaves b failed. false on a read
+ * error (errno set) */
+bool buf_read_fd(buf *b, int fd);
+/* read up to n bytes from fd, retrying after short reads and EINTR; the count read (less than
+ * n at end of file or on an error) */
+size_t read_full(int fd, void *dst, size_t n);
 /* hand the content to the caller (to xfree); the buffer is reset */
 char *buf_detach(buf *b, size_t *len);
 void buf_release(buf *b);

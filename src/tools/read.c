@@ -191,23 +191,6 @@ typedef struct file_view {
     char sha12[13];
 } file_view;
 
-static bool read_fully(int fd, char *dst, size_t n, size_t *got)
-{
-    size_t o = 0;
-    while (o < n) {
-        ssize_t r = read(fd, dst + o, n - o);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            break;
-        }
-        o += (size_t)r;
-    }
-    *got = o;
-    return true;
-}
-
 /* UTF-16 (with BOM) to UTF-8 */
 static char *utf16_to_utf8(const unsigned char *s, size_t n, bool le, size_t *out_len)
 {
@@ -232,7 +215,7 @@ static bool load_file(file_view *f, size_t max)
         return false;
     }
     size_t got;
-    read_fully(f->fd, raw, f->size, &got);
+    got = read_full(f->fd, raw, f->size);
     raw[got] = '\0';
     char hex[65];
     crypto_sha256_hex(raw, got, hex);

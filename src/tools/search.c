@@ -324,22 +324,8 @@ static bool read_file(int fd, char **data, size_t *cap, size_t *len)
         *data = n;
         *cap = want;
     }
-    size_t o = 0;
-    for (;;) {
-        if (o + 1 >= *cap) {
-            /* the file grew while we read it: take what fits */
-            break;
-        }
-        ssize_t r = read(fd, *data + o, *cap - 1 - o);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            break;
-        }
-        o += (size_t)r;
-    }
-    *len = o;
+    /* a file that grew since the fstat is read as far as it was then */
+    *len = read_full(fd, *data, (size_t)sb.st_size);
     return true;
 }
 

@@ -90,19 +90,25 @@ Test(limits, request_timeout_cuts_the_work)
     cr_assert_eq(srv_stop(&s), 0);
 }
 
-Test(limits, request_timeout_cuts_the_work_inside_one_file)
+/* one/big.txt: 3000 lines on which SLOW_PATTERN backtracks for about a millisecond each */
+static void write_costly_file(server *s)
 {
-    server s;
-    srv_init(&s);
-    /* one file of 3000 costly lines: the deadline must be seen between lines, not files */
     size_t n = 3000 * 25 + 1;
     char *body = malloc(n);
     for (size_t i = 0; i < 3000; i++) {
         memcpy(body + i * 25, "aaaaaaaaaaaaaaaaaaaaaaaa\n", 25);
     }
     body[n - 1] = '\0';
-    ws_write(&s, "one/big.txt", body);
+    ws_write(s, "one/big.txt", body);
     free(body);
+}
+
+Test(limits, request_timeout_cuts_the_work_inside_one_file)
+{
+    server s;
+    srv_init(&s);
+    /* one file of 3000 costly lines: the deadline must be seen between lines, not files */
+    write_costly_file(&s);
     srv_config(&s, "\"requestTimeoutMs\": 300");
     cr_assert(srv_start(&s));
     long long t0 = now_ms();
@@ -119,14 +125,7 @@ Test(limits, search_budget_stops_with_a_note_inside_one_file)
 {
     server s;
     srv_init(&s);
-    size_t n = 3000 * 25 + 1;
-    char *body = malloc(n);
-    for (size_t i = 0; i < 3000; i++) {
-        memcpy(body + i * 25, "aaaaaaaaaaaaaaaaaaaaaaaa\n", 25);
-    }
-    body[n - 1] = '\0';
-    ws_write(&s, "one/big.txt", body);
-    free(body);
+    write_costly_file(&s);
     srv_config(&s, "\"searchBudgetMs\": 300");
     cr_assert(srv_start(&s));
     long long t0 = now_ms();
