@@ -1,8 +1,11 @@
 /* server.c - the libmicrohttpd daemon and the shared request pipeline (see http.h).
  *
- * Threads: an epoll thread pool (workerThreads, default 2 per core, at least 4) handles
- * connections; a route's handler runs on the thread that read its request. Long tool work
- * is bounded by requestTimeoutMs and maxConcurrency, and cancelled cooperatively.
+ * Threads: an epoll thread pool (workerThreads, default one per core) reads, admits and
+ * answers connections. A route marked ROUTE_POOL (tool calls that walk a tree) suspends its
+ * connection and runs on the tool pool (core/pool.h, maxConcurrency + cores threads); the pool
+ * thread resumes the connection when the answer is ready, and the connection's thread sends
+ * it. So a long call holds a pool thread, never the connections that share an epoll thread.
+ * Tool work is bounded by requestTimeoutMs and maxConcurrency and cancelled cooperatively.
  *
  * Pipeline for a request (mcp.md §6 order): route lookup (404/405 before anything else),
  * Host/Origin (403), Content-Length against maxBodyBytes (413, body not read), Content-Type
@@ -289,15 +292,13 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         r->audit.request_id = r->request_id;
         r->cfg = config_current();
         buf_init(&r->body, r->cfg->max_body_bytes);
-        char ip_key[96];
-        client_ip(conn, r->ip, sizeof r->ip, ip_key, sizeof ip_key);
+        client_ip(conn, r->ip, sizeof r->ip, r->ip_key, sizeof r->ip_key);
         r->audit.source_ip = r->ip;
         /* A request without a body is answered on the next call: a response queued on the
            first one makes libmicrohttpd close the connection, as it cannot know that no body
            follows. A request with a body is judged at once, so a refusal reads none of it. */
         const char *cl = http_header(r, "Content-Length");
         bool has_body = (cl && strcmp(cl, "0") != 0) || http_header(r, "Transfer-Encoding");
-        snprintf(r->ip_key, sizeof r->ip_key, "%s", ip_key);
         if (!has_body) {
             r->deferred = true;
             return MHD_YES;
