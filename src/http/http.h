@@ -40,7 +40,7 @@ typedef struct route {
     bool (*pooled)(http_req *r);
 } route;
 
-#define HTTP_MAX_HEADERS 16
+#define HTTP_MAX_HEADERS 24
 
 struct http_req {
     struct MHD_Connection *conn;

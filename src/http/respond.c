@@ -3,6 +3,7 @@
 #include <microhttpd.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/jsonx.h"
 #include "core/log.h"
@@ -124,5 +125,21 @@ void http_rate_headers(http_req *r, const char *policy, const rate_state *st, bo
         snprintf(v, sizeof v, "\"%s\";r=%lld;t=%lld", policy, (long long)floor(st->remaining),
                  (long long)ceil(st->full_in));
         http_header_add(r, "RateLimit", v);
+    }
+    if (r->cfg->legacy_rate_limit_headers && strcmp(policy, "key") == 0) {
+        /* GitHub's family (http-conventions.md §1.4), for clients that only know it */
+        long long cap = (long long)floor(st->capacity);
+        long long rem = refused ? 0 : (long long)floor(st->remaining);
+        long long reset =
+            (long long)(time(NULL) + (long long)ceil(refused ? st->retry_after : st->full_in));
+        snprintf(v, sizeof v, "%lld", cap);
+        http_header_add(r, "x-ratelimit-limit", v);
+        snprintf(v, sizeof v, "%lld", rem);
+        http_header_add(r, "x-ratelimit-remaining", v);
+        snprintf(v, sizeof v, "%lld", cap - rem);
+        http_header_add(r, "x-ratelimit-used", v);
+        snprintf(v, sizeof v, "%lld", reset);
+        http_header_add(r, "x-ratelimit-reset", v);
+        http_header_add(r, "x-ratelimit-resource", "key");
     }
 }

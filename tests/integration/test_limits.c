@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -392,4 +393,32 @@ Test(limits, unauthenticated_traffic_spends_only_the_ip_bucket)
     expect_429(r, "rate_limited", "global");
     resp_free(r);
     cr_assert_eq(srv_stop(&s), 0);
+}
+
+Test(limits, legacy_rate_limit_headers_when_asked)
+{
+    server s;
+    srv_init(&s);
+    srv_config(&s, "\"keyRateBurst\": 10, \"keyRps\": 1, \"legacyRateLimitHeaders\": true");
+    cr_assert(srv_start(&s));
+    resp *r = call_tool(&s, s.token, "ctx_read", "{\"path\":\"src/main.c\"}");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    cr_assert_str_eq(resp_header(r, "x-ratelimit-limit"), "10");
+    cr_assert_str_eq(resp_header(r, "x-ratelimit-remaining"), "9");
+    cr_assert_str_eq(resp_header(r, "x-ratelimit-used"), "1");
+    cr_assert_str_eq(resp_header(r, "x-ratelimit-resource"), "key");
+    long long reset = atoll(resp_header(r, "x-ratelimit-reset"));
+    long long now = (long long)time(NULL);
+    cr_assert(reset >= now && reset <= now + 3, "reset %lld, now %lld", reset, now);
+    resp_free(r);
+    cr_assert_eq(srv_stop(&s), 0);
+    /* off by default */
+    server d;
+    srv_init(&d);
+    srv_config(&d, "");
+    cr_assert(srv_start(&d));
+    r = call_tool(&d, d.token, "ctx_read", "{\"path\":\"src/main.c\"}");
+    cr_assert_null(resp_header(r, "x-ratelimit-limit"));
+    resp_free(r);
+    cr_assert_eq(srv_stop(&d), 0);
 }
