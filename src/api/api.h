@@ -6,7 +6,6 @@
 #include "tools/dispatch.h"
 
 const route *api_routes(size_t *n);
-/* append a dispatch result as MCP's CallToolResult (also the REST `result`) */
-void api_call_result(buf *out, const dispatch_res *res);
+
 
 #endif

@@ -44,8 +44,7 @@ static json_t *visible_tools(const principal *who)
 static bool charge_key(http_req *r)
 {
     rate_state st;
-    if (limiter_take(dispatch_key_limiter(), r->who.token_id, r->cfg->key_burst, r->cfg->key_rps, 1,
-                     &st)) {
+    if (dispatch_charge(r->cfg, &r->who, 1, &st)) {
         return true;
     }
     http_rate_headers(r, "key", &st, true);
@@ -139,21 +138,6 @@ static void capabilities(http_req *r)
                         "http-mcp", "stable"));
 }
 
-/* The CallToolResult of MCP (also REST's `result`), written directly: the text block is the
- * bulk of every response, and escaping it in one pass is several times cheaper than building
- * and dumping a JSON tree around it. */
-void api_call_result(buf *out, const dispatch_res *res)
-{
-    buf_puts(out, "{\"content\":[{\"type\":\"text\",\"text\":");
-    jsonx_put_string(out, res->out.text.ptr ? res->out.text.ptr : "", res->out.text.len);
-    buf_printf(out, "}],\"isError\":%s", res->out.is_error ? "true" : "false");
-    if (res->out.structured) {
-        buf_puts(out, ",\"structuredContent\":");
-        jsonx_dump(out, res->out.structured);
-    }
-    buf_putc(out, '}');
-}
-
 static void tools_call(http_req *r)
 {
     json_t *body = r->json;
@@ -210,7 +194,7 @@ static void tools_call(http_req *r)
         buf b;
         buf_init(&b, 0);
         buf_puts(&b, "{\"result\":");
-        api_call_result(&b, &res);
+        dispatch_write_result(&b, &res, NULL);
         buf_putc(&b, '}');
         http_json_buf(r, 200, &b);
     } else {

@@ -26,6 +26,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "http/http.h"
+#include "mcp/mcp.h"
 #include "tools/dispatch.h"
 #include "tools/registry.h"
 #include "ws/path.h"
@@ -280,9 +281,19 @@ int cli_serve(int argc, char **argv)
     int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 
     config_set_current(config_ref(c));
-    size_t n_routes;
-    const route *routes = api_routes(&n_routes);
-    if (http_start(routes, n_routes, why, sizeof why) != ERR_OK) {
+    /* the whole HTTP surface: REST and MCP, one table */
+    size_t n_rest, n_mcp;
+    const route *rest = api_routes(&n_rest);
+    const route *mcp = mcp_routes(&n_mcp);
+    static route all[64];
+    if (n_rest + n_mcp > sizeof all / sizeof all[0]) {
+        fprintf(stderr, "ctxd: too many routes\n");
+        config_unref(c);
+        return 1;
+    }
+    memcpy(all, rest, n_rest * sizeof *rest);
+    memcpy(all + n_rest, mcp, n_mcp * sizeof *mcp);
+    if (http_start(all, n_rest + n_mcp, why, sizeof why) != ERR_OK) {
         fprintf(stderr, "ctxd: %s\n", why);
         config_unref(c);
         return 1;

@@ -25,10 +25,11 @@ typedef struct http_req http_req;
 typedef void (*route_fn)(http_req *r);
 
 enum {
-    ROUTE_AUTH = 1,    /* needs a valid credential */
-    ROUTE_AUDITED = 2, /* one audit line per request */
-    ROUTE_BODY = 4,    /* POST with a JSON body */
-    ROUTE_POOL = 8,    /* runs on the tool pool, not on the connection's thread */
+    ROUTE_AUTH = 1,     /* needs a valid credential */
+    ROUTE_AUDITED = 2,  /* one audit line per request */
+    ROUTE_BODY = 4,     /* POST with a JSON body */
+    ROUTE_POOL = 8,     /* runs on the tool pool, not on the connection's thread */
+    ROUTE_JSONRPC = 16, /* refusals are JSON-RPC error objects (MCP), not the REST envelope */
 };
 
 typedef struct route {
@@ -73,6 +74,7 @@ struct http_req {
     const char *hdr_value[HTTP_MAX_HEADERS];
     int nhdr;
     bool responded;
+    bool no_body; /* 202/204: no Content-Type, no body */
 
     /* the audit line */
     bool audited;
@@ -88,8 +90,12 @@ void http_header_add(http_req *r, const char *name, const char *value);
 void http_json(http_req *r, int status, json_t *body);
 /* a body already serialized as JSON text; takes the buffer's content (a failed buffer: 500) */
 void http_json_buf(http_req *r, int status, buf *body);
+/* a response without a body (202 Accepted, 204 No Content) */
+void http_empty(http_req *r, int status);
 /* the DESIGN §4 envelope; extra members may be added with extra (owned, may be NULL) */
 void http_error(http_req *r, err code, const char *message, json_t *extra);
+/* `http://<Host>` of the request into out; false when the Host header is missing or unusable */
+bool http_base_url(http_req *r, char *out, size_t cap);
 /* add the Retry-After / RateLimit headers of a rate_state for policy */
 void http_rate_headers(http_req *r, const char *policy, const rate_state *st, bool refused);
 

@@ -1,4 +1,5 @@
 /* respond.c - building responses: JSON bodies, the error envelope, rate-limit headers. */
+#include <ctype.h>
 #include <math.h>
 #include <microhttpd.h>
 #include <stdio.h>
@@ -63,27 +64,77 @@ void http_json_buf(http_req *r, int status, buf *body)
     r->responded = true;
 }
 
+void http_empty(http_req *r, int status)
+{
+    if (r->responded) {
+        return;
+    }
+    r->resp = NULL;
+    r->resp_len = 0;
+    r->status = status;
+    r->no_body = true;
+    r->responded = true;
+}
+
+bool http_base_url(http_req *r, char *out, size_t cap)
+{
+    /* plain HTTP: ctxd serves no TLS, so an https:// URL made up here would point nowhere
+       (a proxy in front names itself with publicUrl, later); a Host that is not a plain
+       host[:port] is refused so it can never break the quoting of a header */
+    const char *h = http_header(r, "Host");
+    if (!h || !*h || strlen(h) > 255) {
+        return false;
+    }
+    for (const char *p = h; *p; p++) {
+        if (!(isalnum((unsigned char)*p) || strchr(".-:[]_", *p))) {
+            return false;
+        }
+    }
+    snprintf(out, cap, "http://%s", h);
+    return true;
+}
+
 void http_error(http_req *r, err code, const char *message, json_t *extra)
 {
-    json_t *body = json_object();
-    json_object_set_new(body, "error", json_string(message));
-    json_object_set_new(body, "error_code", json_string(err_code(code)));
-    if (extra) {
-        json_object_update(body, extra);
-        json_decref(extra);
-    }
     int status = err_http_status(code);
-    if (status >= 500) {
-        json_object_set_new(body, "requestId", json_string(r->request_id));
+    json_t *body = json_object();
+    if (r->route && (r->route->flags & ROUTE_JSONRPC)) {
+        /* MCP: a JSON-RPC error without id (the request was not read or not understood),
+           mcp.md §6; the REST error_code travels in data */
+        json_t *data = json_pack("{s:s}", "error_code", err_code(code));
+        if (extra) {
+            json_object_update(data, extra);
+            json_decref(extra);
+        }
+        if (status >= 500) {
+            json_object_set_new(data, "requestId", json_string(r->request_id));
+        }
+        json_object_set_new(body, "jsonrpc", json_string("2.0"));
+        json_object_set_new(body, "error",
+                            json_pack("{s:i, s:s, s:o}", "code", err_rpc_code(code), "message",
+                                      message, "data", data));
+    } else {
+        json_object_set_new(body, "error", json_string(message));
+        json_object_set_new(body, "error_code", json_string(err_code(code)));
+        if (extra) {
+            json_object_update(body, extra);
+            json_decref(extra);
+        }
+        if (status >= 500) {
+            json_object_set_new(body, "requestId", json_string(r->request_id));
+        }
     }
     if (code == ERR_UNAUTHORIZED) {
-        /* RFC 6750 §3.1: error="invalid_token" when a credential was presented, none otherwise */
+        /* RFC 6750 §3.1: error="invalid_token" when a credential was presented, none otherwise;
+           resource_metadata names the RFC 9728 document (mcp.md §9) */
         bool presented = http_header(r, "Authorization") || http_header(r, "X-API-Key");
-        char h[256];
-        snprintf(
-            h, sizeof h,
-            "Bearer realm=\"ctxd\", %sresource_metadata=\"/.well-known/oauth-protected-resource\"",
-            presented ? "error=\"invalid_token\", " : "");
+        char base[300] = "";
+        http_base_url(r, base, sizeof base);
+        char h[600];
+        snprintf(h, sizeof h,
+                 "Bearer realm=\"ctxd\", %sresource_metadata=\"%s/.well-known/"
+                 "oauth-protected-resource/mcp\", scope=\"search\"",
+                 presented ? "error=\"invalid_token\", " : "", base);
         http_header_add(r, "WWW-Authenticate", h);
     }
     /* a refusal names its reason; a call that ran and then failed shows only in `status` */

@@ -111,7 +111,9 @@ static enum MHD_Result queue(http_req *r)
     if (!resp) {
         return MHD_NO;
     }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
+    if (!r->no_body) {
+        MHD_add_response_header(resp, "Content-Type", "application/json");
+    }
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     for (int i = 0; i < r->nhdr; i++) {

@@ -8,6 +8,7 @@
 
 #include "audit/audit.h"
 #include "core/clock.h"
+#include "core/jsonx.h"
 #include "core/log.h"
 #include "tools/args.h"
 #include "tools/registry.h"
@@ -28,6 +29,11 @@ void dispatch_setup(void)
 limiter *dispatch_key_limiter(void)
 {
     return key_limiter;
+}
+
+bool dispatch_charge(const config *c, const principal *who, int cost, rate_state *st)
+{
+    return limiter_take(key_limiter, who->token_id, c->key_burst, c->key_rps, cost, st);
 }
 
 int dispatch_inflight(void)
@@ -301,4 +307,23 @@ void tool_dispatch(const dispatch_req *req, dispatch_res *res)
 out:
     count(d, res->outcome);
     json_decref(args);
+}
+
+/* Written directly rather than built as a JSON tree: the text block is the bulk of every
+ * response, and escaping it in one pass is several times cheaper than building and dumping a
+ * tree around it. */
+void dispatch_write_result(buf *out, const dispatch_res *res, const char *extra)
+{
+    buf_puts(out, "{\"content\":[{\"type\":\"text\",\"text\":");
+    jsonx_put_string(out, res->out.text.ptr ? res->out.text.ptr : "", res->out.text.len);
+    buf_printf(out, "}],\"isError\":%s", res->out.is_error ? "true" : "false");
+    if (res->out.structured) {
+        buf_puts(out, ",\"structuredContent\":");
+        jsonx_dump(out, res->out.structured);
+    }
+    if (extra) {
+        buf_putc(out, ',');
+        buf_puts(out, extra);
+    }
+    buf_putc(out, '}');
 }

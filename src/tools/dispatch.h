@@ -61,6 +61,10 @@ typedef struct dispatch_res {
     char args_hmac[65];
 } dispatch_res;
 
+/* charge cost units to the caller's key bucket outside a tool call (other authenticated
+ * requests cost 1, http-conventions.md §1.1); false when it is empty (st says for how long) */
+bool dispatch_charge(const config *c, const principal *who, int cost, rate_state *st);
+
 /* process-wide state: per-key buckets, in-flight count */
 void dispatch_setup(void);
 void dispatch_res_init(dispatch_res *r);
@@ -70,6 +74,11 @@ void tool_dispatch(const dispatch_req *req, dispatch_res *res);
 int dispatch_inflight(void);
 uint64_t dispatch_count(size_t tool_index, dispatch_outcome o);
 limiter *dispatch_key_limiter(void);
+
+/* Append the result as a CallToolResult object (MCP's shape, also REST's `result`):
+ * {"content":[{"type":"text","text":...}],"isError":..,"structuredContent":..}; extra, when
+ * not NULL, is raw JSON members inserted before the closing brace (`"resultType":"complete"`). */
+void dispatch_write_result(buf *out, const dispatch_res *res, const char *extra);
 
 /* the channel id rule of tools.md §1.1 */
 bool dispatch_channel_ok(const char *c);

@@ -1,0 +1,677 @@
+/* mcp.c - the Model Context Protocol over Streamable HTTP on /mcp, both eras (mcp.md).
+ *
+ * The era is decided per request (mcp.md §1): a `_meta` protocol version in the body means the
+ * stateless 2026-07-28 era, whose headers (MCP-Protocol-Version, Mcp-Method, Mcp-Name) must
+ * agree with the body; `initialize` or an Mcp-Session-Id means the session-based 2025 era.
+ * Every tools/call goes through tool_dispatch(), the same path as REST, so scopes, limits,
+ * deadline and audit are identical; only the rendering of outcomes differs (mcp.md §6).
+ * Answers are JSON (never SSE): the spec lets the server choose, and clients must accept both.
+ * The transport's refusals before this code runs (Host/Origin, body size, authentication,
+ * global bucket, audit gate) are JSON-RPC errors too: the routes are marked ROUTE_JSONRPC. */
+#include "mcp/mcp.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/crypto.h"
+#include "core/jsonx.h"
+#include "core/log.h"
+#include "mcp/session.h"
+#include "tools/dispatch.h"
+#include "tools/registry.h"
+
+#define MODERN "2026-07-28"
+#define META_VERSION "io.modelcontextprotocol/protocolVersion"
+#define META_CAPS "io.modelcontextprotocol/clientCapabilities"
+#define META_SERVER "io.modelcontextprotocol/serverInfo"
+#define PAGE_SIZE 50
+
+static const char *const legacy_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26"};
+
+static bool is_legacy_version(const char *v)
+{
+    for (size_t i = 0; i < sizeof legacy_versions / sizeof legacy_versions[0]; i++) {
+        if (v && strcmp(v, legacy_versions[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+typedef struct mcp_call {
+    http_req *r;
+    json_t *id; /* borrowed from the body; NULL for notifications */
+    const char *method;
+    json_t *params;
+    bool modern;
+    char version[16];
+} mcp_call;
+
+/* ---- replies ---- */
+
+static void reply_raw(mcp_call *m, int status, buf *result)
+{
+    buf b;
+    buf_init(&b, 0);
+    buf_puts(&b, "{\"jsonrpc\":\"2.0\",\"id\":");
+    jsonx_dump(&b, m->id ? m->id : json_null());
+    buf_puts(&b, ",\"result\":");
+    buf_append(&b, result->ptr ? result->ptr : "{}", result->ptr ? result->len : 2);
+    buf_putc(&b, '}');
+    buf_release(result);
+    http_json_buf(m->r, status, &b);
+}
+
+static void reply(mcp_call *m, json_t *result)
+{
+    if (m->modern) {
+        if (!json_object_get(result, "resultType")) {
+            json_object_set_new(result, "resultType", json_string("complete"));
+        }
+        json_t *meta = json_object_get(result, "_meta");
+        if (!meta) {
+            meta = json_object();
+            json_object_set_new(result, "_meta", meta);
+        }
+        json_object_set_new(meta, META_SERVER,
+                            json_pack("{s:s, s:s}", "name", "ctxd", "version", CTXD_VERSION));
+    }
+    buf b;
+    buf_init(&b, 0);
+    jsonx_dump(&b, result);
+    json_decref(result);
+    reply_raw(m, 200, &b);
+}
+
+/* a JSON-RPC error; data (owned, may be NULL) gets the REST error_code when one is given */
+static void reply_error(mcp_call *m, int status, int code, const char *message,
+                        const char *error_code, json_t *data)
+{
+    if (error_code) {
+        if (!data) {
+            data = json_object();
+        }
+        json_object_set_new(data, "error_code", json_string(error_code));
+    }
+    json_t *e = json_pack("{s:i, s:s}", "code", code, "message", message);
+    if (data) {
+        json_object_set_new(e, "data", data);
+    }
+    json_t *body = json_pack("{s:s, s:o}", "jsonrpc", "2.0", "error", e);
+    if (m->id) {
+        json_object_set(body, "id", m->id);
+    }
+    if (error_code && strcmp(error_code, "unauthorized") != 0) {
+        m->r->audit.denied_reason = error_code;
+    }
+    http_json(m->r, status, body);
+}
+
+/* ---- headers of the modern era ---- */
+
+/* the Mcp-Name value decoded from `=?base64?...?=` when it is so encoded (mcp.md §3) */
+static bool header_value(const char *h, char *out, size_t cap)
+{
+    size_t n = strlen(h);
+    if (n >= 12 && strncmp(h, "=?base64?", 9) == 0 && strcmp(h + n - 2, "?=") == 0) {
+        static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        unsigned v = 0;
+        int bits = 0;
+        size_t o = 0;
+        for (size_t i = 9; i < n - 2; i++) {
+            if (h[i] == '=') {
+                break;
+            }
+            const char *p = strchr(al, h[i]);
+            if (!p || !h[i]) {
+                return false;
+            }
+            v = v << 6 | (unsigned)(p - al);
+            bits += 6;
+            if (bits >= 8) {
+                bits -= 8;
+                if (o + 1 >= cap) {
+                    return false;
+                }
+                out[o++] = (char)(v >> bits & 0xFF);
+            }
+        }
+        out[o] = '\0';
+        return true;
+    }
+    snprintf(out, cap, "%s", h);
+    return strlen(h) < cap;
+}
+
+/* 2026-07-28: version, headers and required _meta; false when an error has been answered */
+static bool check_modern(mcp_call *m, const char *meta_version, json_t *meta)
+{
+    http_req *r = m->r;
+    if (strcmp(meta_version, MODERN) != 0) {
+        json_t *sup = json_pack("[s, s, s, s]", MODERN, legacy_versions[0], legacy_versions[1],
+                                legacy_versions[2]);
+        reply_error(m, 400, -32022, "unsupported protocol version", NULL,
+                    json_pack("{s:o, s:s}", "supported", sup, "requested", meta_version));
+        return false;
+    }
+    const char *hv = http_header(r, "MCP-Protocol-Version");
+    if (!hv || strcmp(hv, meta_version) != 0) {
+        reply_error(m, 400, -32020,
+                    hv ? "MCP-Protocol-Version header does not match _meta protocol version"
+                       : "MCP-Protocol-Version header is required",
+                    NULL, NULL);
+        return false;
+    }
+    const char *hm = http_header(r, "Mcp-Method");
+    if (!hm || strcmp(hm, m->method) != 0) {
+        reply_error(m, 400, -32020,
+                    hm ? "Mcp-Method header does not match the body's method"
+                       : "Mcp-Method header is required",
+                    NULL, NULL);
+        return false;
+    }
+    if (strcmp(m->method, "tools/call") == 0 || strcmp(m->method, "resources/read") == 0 ||
+        strcmp(m->method, "prompts/get") == 0) {
+        const char *hn = http_header(r, "Mcp-Name");
+        const char *name =
+            jsonx_str(m->params, strcmp(m->method, "resources/read") == 0 ? "uri" : "name");
+        char dec[1024];
+        if (!hn || !name || !header_value(hn, dec, sizeof dec) || strcmp(dec, name) != 0) {
+            reply_error(m, 400, -32020,
+                        hn ? "Mcp-Name header does not match the body"
+                           : "Mcp-Name header is required",
+                        NULL, NULL);
+            return false;
+        }
+    }
+    if (!json_is_object(json_object_get(meta, META_CAPS))) {
+        reply_error(m, 400, -32602, "_meta is missing " META_CAPS, NULL, NULL);
+        return false;
+    }
+    snprintf(m->version, sizeof m->version, "%s", MODERN);
+    return true;
+}
+
+/* ---- methods ---- */
+
+static const char instructions_public[] =
+    "Code context for this team's workspaces. Start with ctx_search or ctx_tree; read files with "
+    "ctx_read (mode=lines:N-M for a window).";
+
+static void m_initialize(mcp_call *m)
+{
+    http_req *r = m->r;
+    const char *want = jsonx_str(m->params, "protocolVersion");
+    const char *v = is_legacy_version(want) ? want : legacy_versions[0];
+    char id[SESSION_ID_LEN + 1];
+    if (!session_create(r->who.token_id, v, id)) {
+        reply_error(m, 500, -32603, "cannot create a session", "internal", NULL);
+        return;
+    }
+    http_header_add(r, "Mcp-Session-Id", id);
+    const char *ws = r->cfg->default_workspace_id;
+    char instr[512];
+    snprintf(instr, sizeof instr,
+             "Code context for workspace %s. Start with ctx_search or ctx_tree; read files with "
+             "ctx_read (mode=lines:N-M for a window).",
+             ws ? ws : "(name one with the x-leanctx-workspace header)");
+    reply(m, json_pack("{s:s, s:{s:{s:b}}, s:{s:s, s:s}, s:s}", "protocolVersion", v,
+                       "capabilities", "tools", "listChanged", 1, "serverInfo", "name", "ctxd",
+                       "version", CTXD_VERSION, "instructions", instr));
+}
+
+static void m_discover(mcp_call *m)
+{
+    json_t *sup = json_pack("[s, s, s, s]", MODERN, legacy_versions[0], legacy_versions[1],
+                            legacy_versions[2]);
+    reply(m, json_pack("{s:o, s:{s:{s:b}}, s:s, s:i, s:s}", "supportedVersions", sup,
+                       "capabilities", "tools", "listChanged", 1, "instructions",
+                       instructions_public, "ttlMs", 3600000, "cacheScope", "public"));
+}
+
+/* the catalog's identity for cursors: a cursor from another catalog version is refused */
+static void catalog_hash(char out[17])
+{
+    buf b;
+    buf_init(&b, 0);
+    for (size_t i = 0; i < registry_count(); i++) {
+        buf_puts(&b, registry_at(i)->name);
+        buf_putc(&b, ',');
+    }
+    char hex[65];
+    crypto_sha256_hex(b.ptr ? b.ptr : "", b.len, hex);
+    memcpy(out, hex, 16);
+    out[16] = '\0';
+    buf_release(&b);
+}
+
+static void b64url(const char *in, size_t n, char *out)
+{
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)(unsigned char)in[i] << 16 |
+                     (i + 1 < n ? (unsigned)(unsigned char)in[i + 1] << 8 : 0) |
+                     (i + 2 < n ? (unsigned char)in[i + 2] : 0);
+        out[o++] = al[v >> 18 & 63];
+        out[o++] = al[v >> 12 & 63];
+        if (i + 1 < n) {
+            out[o++] = al[v >> 6 & 63];
+        }
+        if (i + 2 < n) {
+            out[o++] = al[v & 63];
+        }
+    }
+    out[o] = '\0';
+}
+
+static void m_tools_list(mcp_call *m)
+{
+    http_req *r = m->r;
+    char hash[17];
+    catalog_hash(hash);
+    size_t offset = 0;
+    const char *cursor = jsonx_str(m->params, "cursor");
+    if (json_object_get(m->params, "cursor") &&
+        !json_is_null(json_object_get(m->params, "cursor"))) {
+        /* the only valid cursors are the ones we hand out: compare with a fresh encoding */
+        bool ok = false;
+        if (cursor && strlen(cursor) < 200) {
+            for (size_t off = PAGE_SIZE; off < registry_count() + PAGE_SIZE && !ok;
+                 off += PAGE_SIZE) {
+                char plain[64], enc[100];
+                snprintf(plain, sizeof plain, "v1:%s:%zu", hash, off);
+                b64url(plain, strlen(plain), enc);
+                if (strcmp(enc, cursor) == 0) {
+                    ok = true;
+                    offset = off;
+                }
+            }
+        }
+        if (!ok) {
+            reply_error(m, 200, -32602, "invalid cursor", NULL, NULL);
+            return;
+        }
+    }
+    json_t *tools = json_array();
+    size_t visible = 0;
+    bool more = false;
+    for (size_t i = 0; i < registry_count(); i++) {
+        const tool_def *d = registry_at(i);
+        if (!registry_visible(d, r->who.scopes)) {
+            continue;
+        }
+        if (visible >= offset && visible < offset + PAGE_SIZE) {
+            json_array_append_new(tools, registry_describe(d));
+        } else if (visible >= offset + PAGE_SIZE) {
+            more = true;
+        }
+        visible++;
+    }
+    json_t *result = json_pack("{s:o}", "tools", tools);
+    if (more) {
+        char plain[64], enc[100];
+        snprintf(plain, sizeof plain, "v1:%s:%zu", hash, offset + PAGE_SIZE);
+        b64url(plain, strlen(plain), enc);
+        json_object_set_new(result, "nextCursor", json_string(enc));
+    }
+    if (m->modern) {
+        json_object_set_new(result, "ttlMs", json_integer(300000));
+        json_object_set_new(result, "cacheScope", json_string("private"));
+    }
+    reply(m, result);
+}
+
+static void m_tools_call(mcp_call *m)
+{
+    http_req *r = m->r;
+    const char *name = jsonx_str(m->params, "name");
+    r->audit.tool = name ? arena_strdup(&r->a, name) : NULL;
+    if (!name) {
+        reply_error(m, 200, -32602, "params.name is required and must be a string", NULL, NULL);
+        return;
+    }
+    json_t *args = json_object_get(m->params, "arguments");
+    if (args && json_is_null(args)) {
+        args = NULL;
+    }
+    const char *wh = http_header(r, "x-leanctx-workspace");
+    if (!wh) {
+        wh = http_header(r, "X-Workspace");
+    }
+    dispatch_req req = {
+        .cfg = r->cfg,
+        .who = &r->who,
+        .name = name,
+        .args = args,
+        .workspace_header = wh,
+        .cancel = &r->cancel,
+        .a = &r->a,
+    };
+    dispatch_res res;
+    dispatch_res_init(&res);
+    tool_dispatch(&req, &res);
+    r->audit.workspace_id = res.workspace_id;
+    r->audit.allowed = res.allowed;
+    r->audit.has_args = res.has_args;
+    memcpy(r->audit.args_md5, res.args_md5, sizeof res.args_md5);
+    memcpy(r->audit.args_hmac, res.args_hmac, sizeof res.args_hmac);
+    bool limited = res.code == ERR_RATE_LIMITED || res.code == ERR_CONCURRENCY_LIMITED;
+    if (res.has_rate) {
+        http_rate_headers(r, res.rate_policy, &res.rate, limited);
+    }
+    const tool_def *d = registry_find(name);
+    switch (res.code) {
+    case ERR_OK: {
+        buf b;
+        buf_init(&b, 0);
+        char extra[256] = "";
+        if (m->modern) {
+            snprintf(extra, sizeof extra,
+                     "\"resultType\":\"complete\",\"_meta\":{\"" META_SERVER
+                     "\":{\"name\":\"ctxd\",\"version\":\"%s\"}}",
+                     CTXD_VERSION);
+        }
+        dispatch_write_result(&b, &res, m->modern ? extra : NULL);
+        reply_raw(m, 200, &b);
+        break;
+    }
+    case ERR_INVALID_ARGUMENTS:
+    case ERR_INVALID_REQUEST: {
+        /* input the model can fix: a tool error it sees, in every era (mcp.md §6) */
+        dispatch_res shown;
+        dispatch_res_init(&shown);
+        buf_printf(&shown.out.text, "ERROR: %s", res.message);
+        shown.out.is_error = true;
+        shown.out.structured =
+            json_pack("{s:s, s:s}", "error_code", err_code(res.code), "message", res.message);
+        buf b;
+        buf_init(&b, 0);
+        dispatch_write_result(&b, &shown, m->modern ? "\"resultType\":\"complete\"" : NULL);
+        dispatch_res_release(&shown);
+        r->audit.denied_reason = err_code(res.code);
+        reply_raw(m, 200, &b);
+        break;
+    }
+    case ERR_UNKNOWN_TOOL: {
+        char msg[160];
+        snprintf(msg, sizeof msg, "Unknown tool: %.100s", name);
+        reply_error(m, 200, -32602, msg, "unknown_tool", NULL);
+        break;
+    }
+    case ERR_SCOPE_DENIED:
+        if (d && registry_visible(d, r->who.scopes)) {
+            /* the tool is the caller's, the action is not: a result, not an OAuth step-up
+               that static keys cannot satisfy (DESIGN §11.2) */
+            dispatch_res shown;
+            dispatch_res_init(&shown);
+            buf_printf(&shown.out.text, "ERROR: %s", res.message);
+            shown.out.is_error = true;
+            shown.out.structured =
+                json_pack("{s:s, s:s}", "error_code", "scope_denied", "message", res.message);
+            buf b;
+            buf_init(&b, 0);
+            dispatch_write_result(&b, &shown, m->modern ? "\"resultType\":\"complete\"" : NULL);
+            dispatch_res_release(&shown);
+            r->audit.denied_reason = "scope_denied";
+            reply_raw(m, 200, &b);
+        } else {
+            buf s;
+            buf_init(&s, 512);
+            scope_format(&s, res.needed, " ");
+            char base[300] = "";
+            http_base_url(r, base, sizeof base);
+            char h[1024];
+            snprintf(h, sizeof h,
+                     "Bearer error=\"insufficient_scope\", scope=\"%s\", resource_metadata=\"%s/"
+                     ".well-known/oauth-protected-resource/mcp\", error_description=\"%s\"",
+                     s.ptr ? s.ptr : "", base, res.message);
+            http_header_add(r, "WWW-Authenticate", h);
+            buf_release(&s);
+            reply_error(m, 403, err_rpc_code(ERR_SCOPE_DENIED), res.message, "scope_denied",
+                        json_pack("{s:o}", "requiredScopes", scope_json(res.needed)));
+        }
+        break;
+    case ERR_UNKNOWN_WORKSPACE:
+        reply_error(m, 400, -32602, res.message, "unknown_workspace", NULL);
+        break;
+    case ERR_RATE_LIMITED:
+    case ERR_CONCURRENCY_LIMITED:
+        reply_error(
+            m, 429, err_rpc_code(res.code), res.message, err_code(res.code),
+            json_pack(
+                "{s:s, s:I}", "policy", res.rate_policy, "retryAfterMs",
+                (json_int_t)(res.code == ERR_RATE_LIMITED ? res.rate.retry_after * 1000 : 1000)));
+        break;
+    default: {
+        int status = err_http_status(res.code);
+        json_t *data = status >= 500 ? json_pack("{s:s}", "requestId", r->request_id) : NULL;
+        reply_error(m, status, err_rpc_code(res.code), res.message, err_code(res.code), data);
+        /* a call that ran and then failed shows in status, not as a refusal */
+        if (res.code == ERR_REQUEST_TIMEOUT || res.code == ERR_INTERNAL) {
+            r->audit.denied_reason = NULL;
+        }
+    }
+    }
+    if (res.allowed) {
+        r->audit.allowed = true;
+    }
+    dispatch_res_release(&res);
+}
+
+/* everything but tools/call costs 1 from the key bucket, as any authenticated request does */
+static bool charge(mcp_call *m)
+{
+    rate_state st;
+    if (dispatch_charge(m->r->cfg, &m->r->who, 1, &st)) {
+        return true;
+    }
+    http_rate_headers(m->r, "key", &st, true);
+    reply_error(m, 429, err_rpc_code(ERR_RATE_LIMITED), "rate limit exceeded for this key",
+                "rate_limited",
+                json_pack("{s:s, s:I}", "policy", "key", "retryAfterMs",
+                          (json_int_t)(st.retry_after * 1000)));
+    return false;
+}
+
+/* ---- the endpoint ---- */
+
+static void mcp_post(http_req *r)
+{
+    mcp_call m = {.r = r};
+    json_t *msg = r->json;
+    r->audit.method = "/mcp";
+    if (json_is_array(msg)) {
+        reply_error(&m, 400, -32600,
+                    "JSON-RPC batches are not accepted; send one message per request",
+                    "invalid_request", NULL);
+        return;
+    }
+    const char *jv = jsonx_str(msg, "jsonrpc");
+    if (!json_is_object(msg) || !jv || strcmp(jv, "2.0") != 0) {
+        reply_error(&m, 400, -32600, "not a JSON-RPC 2.0 message", "invalid_request", NULL);
+        return;
+    }
+    json_t *id = json_object_get(msg, "id");
+    if (id && !json_is_string(id) && !json_is_integer(id)) {
+        reply_error(&m, 400, -32600, "id must be a string or an integer", "invalid_request", NULL);
+        return;
+    }
+    m.id = id;
+    const char *method = jsonx_str(msg, "method");
+    if (!method) {
+        if (id && (json_object_get(msg, "result") || json_object_get(msg, "error"))) {
+            http_empty(r, 202); /* a response to a server request: ctxd sends none */
+            return;
+        }
+        reply_error(&m, 400, -32600, "method is required", "invalid_request", NULL);
+        return;
+    }
+    m.method = method;
+    r->audit.method = arena_strdup(&r->a, method);
+    json_t *params = json_object_get(msg, "params");
+    if (params && !json_is_object(params)) {
+        reply_error(&m, 400, -32602, "params must be an object", "invalid_request", NULL);
+        return;
+    }
+    m.params = params;
+    json_t *meta = json_object_get(params, "_meta");
+    const char *meta_version = jsonx_str(meta, META_VERSION);
+    const char *hv = http_header(r, "MCP-Protocol-Version");
+    const char *sid = http_header(r, "Mcp-Session-Id");
+
+    if (meta_version) {
+        m.modern = true;
+        if (!check_modern(&m, meta_version, meta)) {
+            return;
+        }
+    } else if (hv && strcmp(hv, MODERN) == 0) {
+        m.modern = true;
+        reply_error(&m, 400, -32602, "_meta is missing " META_VERSION, NULL, NULL);
+        return;
+    } else if (strcmp(method, "initialize") == 0) {
+        if (!charge(&m)) {
+            return;
+        }
+        r->audit.allowed = true;
+        m_initialize(&m);
+        return;
+    } else if (sid) {
+        if (!session_touch(sid, r->who.token_id, m.version)) {
+            reply_error(&m, 404, -32600, "unknown or expired session; send initialize again",
+                        "not_found", NULL);
+            return;
+        }
+        if (hv && !is_legacy_version(hv)) {
+            reply_error(&m, 400, -32600, "unsupported MCP-Protocol-Version", NULL, NULL);
+            return;
+        }
+    } else {
+        reply_error(&m, 400, -32600,
+                    "no session: send initialize first, or a per-request _meta protocol version",
+                    "invalid_request", NULL);
+        return;
+    }
+
+    if (!id) {
+        /* notifications: initialized, cancelled (calls here finish within their deadline) */
+        r->audit.allowed = true;
+        http_empty(r, 202);
+        return;
+    }
+    if (strcmp(method, "tools/call") == 0) {
+        m_tools_call(&m);
+        return;
+    }
+    if (!charge(&m)) {
+        return;
+    }
+    r->audit.allowed = true;
+    if (strcmp(method, "tools/list") == 0) {
+        m_tools_list(&m);
+    } else if (strcmp(method, "ping") == 0 && !m.modern) {
+        reply(&m, json_object());
+    } else if (strcmp(method, "server/discover") == 0 && m.modern) {
+        m_discover(&m);
+    } else {
+        char msg2[160];
+        snprintf(msg2, sizeof msg2, "Method not found: %.100s", method);
+        r->audit.allowed = false;
+        reply_error(&m, m.modern ? 404 : 200, -32601, msg2, NULL, NULL);
+    }
+}
+
+static void mcp_get(http_req *r)
+{
+    mcp_call m = {.r = r};
+    r->audit.method = "/mcp";
+    const char *sid = http_header(r, "Mcp-Session-Id");
+    char version[16];
+    if (sid && !session_touch(sid, r->who.token_id, version)) {
+        reply_error(&m, 404, -32600, "unknown or expired session", "not_found", NULL);
+        return;
+    }
+    /* the server-to-client stream is not offered (mcp.md §6 allows 405 for it) */
+    http_header_add(r, "Allow", "POST, DELETE");
+    reply_error(&m, 405, -32601, "no server-to-client stream on GET; use POST", NULL, NULL);
+}
+
+static void mcp_delete(http_req *r)
+{
+    mcp_call m = {.r = r};
+    r->audit.method = "/mcp";
+    const char *sid = http_header(r, "Mcp-Session-Id");
+    if (!sid) {
+        http_header_add(r, "Allow", "POST");
+        reply_error(&m, 405, -32601, "DELETE ends a session: send its Mcp-Session-Id", NULL, NULL);
+        return;
+    }
+    if (!session_delete(sid, r->who.token_id)) {
+        reply_error(&m, 404, -32600, "unknown or expired session", "not_found", NULL);
+        return;
+    }
+    r->audit.allowed = true;
+    http_empty(r, 204);
+}
+
+/* RFC 9728 protected-resource metadata (mcp.md §9) */
+static void well_known(http_req *r, bool for_mcp)
+{
+    char base[300];
+    if (!http_base_url(r, base, sizeof base)) {
+        http_error(r, ERR_INVALID_REQUEST, "the Host header is missing or not a host[:port]", NULL);
+        return;
+    }
+    char resource[320];
+    snprintf(resource, sizeof resource, "%s%s", base, for_mcp ? "/mcp" : "");
+    http_json(r, 200,
+              json_pack("{s:s, s:o, s:[s], s:s}", "resource", resource, "scopes_supported",
+                        scope_json(SCOPE_ALL), "bearer_methods_supported", "header",
+                        "resource_name", "ctxd"));
+}
+
+static void well_known_mcp(http_req *r)
+{
+    well_known(r, true);
+}
+
+static void well_known_root(http_req *r)
+{
+    well_known(r, false);
+}
+
+/* a tools/call of a tool that walks a tree goes to the pool; everything else is quick */
+static bool post_needs_pool(http_req *r)
+{
+    const char *method = jsonx_str(r->json, "method");
+    if (!method || strcmp(method, "tools/call") != 0) {
+        return false;
+    }
+    const char *name = jsonx_str(json_object_get(r->json, "params"), "name");
+    const tool_def *d = name ? registry_find(name) : NULL;
+    return !(d && d->quick);
+}
+
+static const route routes[] = {
+    {.path = "/mcp",
+     .method = "POST",
+     .flags = ROUTE_AUTH | ROUTE_AUDITED | ROUTE_BODY | ROUTE_POOL | ROUTE_JSONRPC,
+     .fn = mcp_post,
+     .pooled = post_needs_pool},
+    {.path = "/mcp",
+     .method = "GET",
+     .flags = ROUTE_AUTH | ROUTE_AUDITED | ROUTE_JSONRPC,
+     .fn = mcp_get},
+    {.path = "/mcp",
+     .method = "DELETE",
+     .flags = ROUTE_AUTH | ROUTE_AUDITED | ROUTE_JSONRPC,
+     .fn = mcp_delete},
+    {.path = "/.well-known/oauth-protected-resource/mcp", .method = "GET", .fn = well_known_mcp},
+    {.path = "/.well-known/oauth-protected-resource", .method = "GET", .fn = well_known_root},
+};
+
+const route *mcp_routes(size_t *n)
+{
+    *n = sizeof routes / sizeof routes[0];
+    return routes;
+}

@@ -1,0 +1,196 @@
+/* session.c - the session table (see session.h): a fixed array of slots with hash chains for
+ * lookup, under one mutex. Creation (rare) sweeps expired sessions; lookups are O(1). Ids are
+ * compared in constant time once their hash matched. */
+#include "mcp/session.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/clock.h"
+#include "core/crypto.h"
+
+#define MAX_SESSIONS 10000
+#define MAX_PER_TOKEN 64
+#define IDLE_MS (30 * 60 * 1000)
+
+#define BUCKETS 16384 /* a power of two */
+
+typedef struct session {
+    int next; /* the next slot in this hash chain, or -1 */
+    char id[SESSION_ID_LEN + 1];
+    char token_id[65];
+    char version[16];
+    int64_t last_ms;
+    bool used;
+} session;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static session *table;
+static int heads[BUCKETS];
+static int count;
+
+static unsigned bucket_of(const char *id)
+{
+    unsigned h = 2166136261u;
+    for (const char *p = id; *p; p++) {
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    }
+    return h & (BUCKETS - 1);
+}
+
+static void unlink_slot(int i)
+{
+    int *pp = &heads[bucket_of(table[i].id)];
+    while (*pp != i) {
+        pp = &table[*pp].next;
+    }
+    *pp = table[i].next;
+    table[i].used = false;
+    count--;
+}
+
+static void b64url(const unsigned char *in, size_t n, char *out)
+{
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
+                     (i + 2 < n ? in[i + 2] : 0);
+        out[o++] = al[v >> 18 & 63];
+        out[o++] = al[v >> 12 & 63];
+        if (i + 1 < n) {
+            out[o++] = al[v >> 6 & 63];
+        }
+        if (i + 2 < n) {
+            out[o++] = al[v & 63];
+        }
+    }
+    out[o] = '\0';
+}
+
+/* drop expired sessions; returns a free slot index or -1 */
+static int sweep(int64_t now)
+{
+    int free_slot = -1;
+    for (int i = 0; i < MAX_SESSIONS; i++) {
+        if (table[i].used && now - table[i].last_ms > IDLE_MS) {
+            unlink_slot(i);
+        }
+        if (!table[i].used && free_slot < 0) {
+            free_slot = i;
+        }
+    }
+    return free_slot;
+}
+
+static int oldest(const char *token_id)
+{
+    int o = -1;
+    for (int i = 0; i < MAX_SESSIONS; i++) {
+        if (table[i].used && (!token_id || strcmp(table[i].token_id, token_id) == 0) &&
+            (o < 0 || table[i].last_ms < table[o].last_ms)) {
+            o = i;
+        }
+    }
+    return o;
+}
+
+bool session_create(const char *token_id, const char *version, char id[SESSION_ID_LEN + 1])
+{
+    unsigned char raw[32];
+    if (!crypto_random(raw, sizeof raw)) {
+        return false;
+    }
+    b64url(raw, sizeof raw, id);
+    pthread_mutex_lock(&lock);
+    if (!table) {
+        table = xcalloc(MAX_SESSIONS, sizeof *table);
+        if (!table) {
+            pthread_mutex_unlock(&lock);
+            return false;
+        }
+        for (int i = 0; i < BUCKETS; i++) {
+            heads[i] = -1;
+        }
+    }
+    int64_t now = clock_mono_ms();
+    int slot = sweep(now);
+    int mine = 0;
+    for (int i = 0; i < MAX_SESSIONS; i++) {
+        mine += table[i].used && strcmp(table[i].token_id, token_id) == 0;
+    }
+    if (mine >= MAX_PER_TOKEN || slot < 0) {
+        int o = oldest(mine >= MAX_PER_TOKEN ? token_id : NULL);
+        if (o >= 0) {
+            unlink_slot(o);
+            slot = o;
+        }
+    }
+    if (slot < 0) {
+        pthread_mutex_unlock(&lock);
+        return false;
+    }
+    session *s = &table[slot];
+    memcpy(s->id, id, SESSION_ID_LEN + 1);
+    snprintf(s->token_id, sizeof s->token_id, "%s", token_id);
+    snprintf(s->version, sizeof s->version, "%s", version);
+    s->last_ms = now;
+    s->used = true;
+    unsigned b = bucket_of(s->id);
+    s->next = heads[b];
+    heads[b] = slot;
+    count++;
+    pthread_mutex_unlock(&lock);
+    return true;
+}
+
+static session *find(const char *id, const char *token_id)
+{
+    if (!table || strlen(id) != SESSION_ID_LEN) {
+        return NULL;
+    }
+    for (int i = heads[bucket_of(id)]; i >= 0; i = table[i].next) {
+        session *s = &table[i];
+        if (crypto_equal(s->id, id, SESSION_ID_LEN)) {
+            if (clock_mono_ms() - s->last_ms > IDLE_MS) {
+                unlink_slot(i);
+                return NULL;
+            }
+            return strcmp(s->token_id, token_id) == 0 ? s : NULL;
+        }
+    }
+    return NULL;
+}
+
+bool session_touch(const char *id, const char *token_id, char version[16])
+{
+    pthread_mutex_lock(&lock);
+    session *s = find(id, token_id);
+    if (s) {
+        s->last_ms = clock_mono_ms();
+        memcpy(version, s->version, 16);
+    }
+    pthread_mutex_unlock(&lock);
+    return s != NULL;
+}
+
+bool session_delete(const char *id, const char *token_id)
+{
+    pthread_mutex_lock(&lock);
+    session *s = find(id, token_id);
+    if (s) {
+        unlink_slot((int)(s - table));
+    }
+    pthread_mutex_unlock(&lock);
+    return s != NULL;
+}
+
+int session_count(void)
+{
+    pthread_mutex_lock(&lock);
+    int n = count;
+    pthread_mutex_unlock(&lock);
+    return n;
+}

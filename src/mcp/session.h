@@ -1,0 +1,23 @@
+/* session.h - legacy-era MCP sessions (mcp.md §10).
+ *
+ * A session is minted by `initialize` and bound to the credential that created it and to the
+ * negotiated protocol version; a request with the id but another credential is answered as
+ * if the session did not exist. Sessions hold no tool state (that lives per workspace and
+ * channel), only what the transport needs. Idle sessions expire after 30 minutes; at most 64
+ * per credential and 10,000 in all, the least recently used dropped first. */
+#ifndef CTXD_MCP_SESSION_H
+#define CTXD_MCP_SESSION_H
+
+#include <stdbool.h>
+
+#define SESSION_ID_LEN 43 /* 32 random bytes, base64url without padding */
+
+/* mint a session; false when out of memory or randomness */
+bool session_create(const char *token_id, const char *version, char id[SESSION_ID_LEN + 1]);
+/* the negotiated version of a live session of this credential (copied to version), or false */
+bool session_touch(const char *id, const char *token_id, char version[16]);
+/* end a session; false when there is none for this credential */
+bool session_delete(const char *id, const char *token_id);
+int session_count(void);
+
+#endif
