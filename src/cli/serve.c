@@ -152,6 +152,7 @@ static void reload(const char *path, const char *why)
     config_set_current(n);
     /* logged once it is true: a request that follows the line sees the new snapshot */
     log_info("config reloaded (%s): %zu workspaces, %zu active tokens", why, n_ws, n_tok);
+    mcp_tools_changed(); /* scopes or tokens may have changed what a caller may list */
 }
 
 /* zero-config: DIR/team.json with one workspace and a new admin token (printed once) */

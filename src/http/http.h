@@ -44,6 +44,7 @@ typedef struct route {
 #define HTTP_MAX_HEADERS 24
 
 struct http_req {
+    atomic_int refs; /* the connection's, plus one per job still working for it */
     struct MHD_Connection *conn;
     const char *method;
     const char *url;
@@ -74,12 +75,17 @@ struct http_req {
     const char *hdr_value[HTTP_MAX_HEADERS];
     int nhdr;
     bool responded;
-    bool no_body; /* 202/204: no Content-Type, no body */
+    bool no_body;   /* 202/204: no Content-Type, no body */
+    bool streaming; /* an SSE response has been queued (sse.h) */
 
     /* the audit line */
     bool audited;
     audit_record audit;
 };
+
+/* keep a request alive past its connection (work that writes to its SSE stream) */
+http_req *http_req_ref(http_req *r);
+void http_req_unref(http_req *r);
 
 /* request accessors */
 const char *http_header(http_req *r, const char *name);

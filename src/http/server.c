@@ -102,6 +102,9 @@ static const route *find_route(const char *url, const char *method, bool *path_k
 
 static enum MHD_Result queue(http_req *r)
 {
+    if (r->streaming) {
+        return MHD_YES; /* sse_begin queued the response */
+    }
     if (!r->responded) {
         http_error(r, ERR_INTERNAL, "no response was produced", NULL);
     }
@@ -283,6 +286,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
             return MHD_NO;
         }
         *con_cls = r;
+        atomic_init(&r->refs, 1);
         atomic_fetch_add(&active, 1);
         r->conn = conn;
         r->method = method;
@@ -374,14 +378,29 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         }
         audit_write(&r->audit);
     }
+    atomic_store(&r->cancel, true); /* work still running for it (a stream's) stops */
+    *con_cls = NULL;
+    atomic_fetch_sub(&active, 1);
+    http_req_unref(r);
+}
+
+http_req *http_req_ref(http_req *r)
+{
+    atomic_fetch_add(&r->refs, 1);
+    return r;
+}
+
+void http_req_unref(http_req *r)
+{
+    if (atomic_fetch_sub(&r->refs, 1) != 1) {
+        return;
+    }
     json_decref(r->json);
     buf_release(&r->body);
     xfree(r->resp);
     arena_release(&r->a);
     config_unref(r->cfg);
     xfree(r);
-    *con_cls = NULL;
-    atomic_fetch_sub(&active, 1);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)

@@ -13,9 +13,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/crypto.h"
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "core/pool.h"
+#include "http/sse.h"
 #include "mcp/session.h"
 #include "tools/dispatch.h"
 #include "tools/registry.h"
@@ -40,14 +43,27 @@ static bool is_legacy_version(const char *v)
 
 typedef struct mcp_call {
     http_req *r;
-    json_t *id; /* borrowed from the body; NULL for notifications */
+    sse_stream *stream; /* answers go here as events when the call streams (mcp.md §7) */
+    json_t *id;         /* borrowed from the body; NULL for notifications */
     const char *method;
     json_t *params;
     bool modern;
     char version[16];
+    double last_progress;
 } mcp_call;
 
 /* ---- replies ---- */
+
+/* the message in b is the answer: the HTTP response, or the stream's last event */
+static void send_message(mcp_call *m, int status, buf *b)
+{
+    if (m->stream) {
+        sse_event(m->stream, NULL, "message", b->ptr ? b->ptr : "", b->len);
+        buf_release(b);
+        return;
+    }
+    http_json_buf(m->r, status, b);
+}
 
 static void reply_raw(mcp_call *m, int status, buf *result)
 {
@@ -59,7 +75,7 @@ static void reply_raw(mcp_call *m, int status, buf *result)
     buf_append(&b, result->ptr ? result->ptr : "{}", result->ptr ? result->len : 2);
     buf_putc(&b, '}');
     buf_release(result);
-    http_json_buf(m->r, status, &b);
+    send_message(m, status, &b);
 }
 
 static void reply(mcp_call *m, json_t *result)
@@ -104,7 +120,11 @@ static void reply_error(mcp_call *m, int status, int code, const char *message,
     if (error_code && strcmp(error_code, "unauthorized") != 0) {
         m->r->audit.denied_reason = error_code;
     }
-    http_json(m->r, status, body);
+    buf b;
+    buf_init(&b, 0);
+    jsonx_dump(&b, body);
+    json_decref(body);
+    send_message(m, status, &b);
 }
 
 /* ---- headers of the modern era ---- */
@@ -322,6 +342,36 @@ static void m_tools_list(mcp_call *m)
     reply(m, result);
 }
 
+/* notifications/progress on the call's stream (only when the client sent a progressToken) */
+static void send_progress(void *ctx, double done, double total, const char *message)
+{
+    mcp_call *m = ctx;
+    json_t *token = json_object_get(json_object_get(m->params, "_meta"), "progressToken");
+    if (!token || !m->stream) {
+        return;
+    }
+    /* progress must increase strictly: report what is done, and never the same value twice */
+    if (done <= m->last_progress) {
+        done = m->last_progress + 0.001;
+    }
+    m->last_progress = done;
+    json_t *params = json_pack("{s:O, s:f}", "progressToken", token, "progress", done);
+    if (total >= 0) {
+        json_object_set_new(params, "total", json_real(total));
+    }
+    if (message) {
+        json_object_set_new(params, "message", json_string(message));
+    }
+    json_t *n = json_pack("{s:s, s:s, s:o}", "jsonrpc", "2.0", "method", "notifications/progress",
+                          "params", params);
+    buf b;
+    buf_init(&b, 0);
+    jsonx_dump(&b, n);
+    json_decref(n);
+    sse_event(m->stream, NULL, "message", b.ptr ? b.ptr : "", b.len);
+    buf_release(&b);
+}
+
 static void m_tools_call(mcp_call *m)
 {
     http_req *r = m->r;
@@ -347,6 +397,8 @@ static void m_tools_call(mcp_call *m)
         .workspace_header = wh,
         .cancel = &r->cancel,
         .a = &r->a,
+        .progress = m->stream ? send_progress : NULL,
+        .progress_ctx = m,
     };
     dispatch_res res;
     dispatch_res_init(&res);
@@ -474,6 +526,52 @@ static bool charge(mcp_call *m)
     return false;
 }
 
+/* a tools/call streams when the client asked for progress and accepts SSE (mcp.md §7) */
+static bool wants_stream(http_req *r)
+{
+    json_t *params = json_object_get(r->json, "params");
+    json_t *token = json_object_get(json_object_get(params, "_meta"), "progressToken");
+    const char *accept = http_header(r, "Accept");
+    return (json_is_string(token) || json_is_integer(token)) && accept &&
+           strstr(accept, "text/event-stream");
+}
+
+typedef struct stream_job {
+    mcp_call m;
+} stream_job;
+
+/* on a pool thread: the call itself, its progress and its answer go to the stream */
+static void run_streaming_call(void *arg)
+{
+    stream_job *j = arg;
+    m_tools_call(&j->m);
+    sse_close(j->m.stream);
+    sse_unref(j->m.stream);
+    http_req_unref(j->m.r);
+    xfree(j);
+}
+
+/* answer with the stream's headers now, run the call on the pool; the connection's thread
+   sends events as they come */
+static void start_streaming_call(mcp_call *m)
+{
+    http_req *r = m->r;
+    stream_job *j = xcalloc(1, sizeof *j);
+    sse_stream *s = j ? sse_begin(r) : NULL;
+    if (!s) {
+        xfree(j);
+        reply_error(m, 500, -32603, "cannot open a stream", "internal", NULL);
+        return;
+    }
+    j->m = *m;
+    j->m.stream = s;
+    j->m.last_progress = -1;
+    http_req_ref(r);
+    if (!pool_submit(run_streaming_call, j)) {
+        run_streaming_call(j); /* the pool is stopping: run here */
+    }
+}
+
 /* ---- the endpoint ---- */
 
 static void mcp_post(http_req *r)
@@ -560,7 +658,11 @@ static void mcp_post(http_req *r)
         return;
     }
     if (strcmp(method, "tools/call") == 0) {
-        m_tools_call(&m);
+        if (wants_stream(r)) {
+            start_streaming_call(&m);
+        } else {
+            m_tools_call(&m);
+        }
         return;
     }
     if (!charge(&m)) {
@@ -591,9 +693,48 @@ static void mcp_get(http_req *r)
         reply_error(&m, 404, -32600, "unknown or expired session", "not_found", NULL);
         return;
     }
-    /* the server-to-client stream is not offered (mcp.md §6 allows 405 for it) */
-    http_header_add(r, "Allow", "POST, DELETE");
-    reply_error(&m, 405, -32601, "no server-to-client stream on GET; use POST", NULL, NULL);
+    if (!sid) {
+        http_header_add(r, "Allow", "POST, DELETE");
+        reply_error(&m, 405, -32601, "GET opens a session's stream: send its Mcp-Session-Id", NULL,
+                    NULL);
+        return;
+    }
+    const char *accept = http_header(r, "Accept");
+    if (accept && !strstr(accept, "text/event-stream") && !strstr(accept, "*/*")) {
+        reply_error(&m, 406, -32600, "the GET stream is text/event-stream", NULL, NULL);
+        return;
+    }
+    /* the session's server-to-client stream: tools/list_changed after a reload, keep-alives */
+    sse_stream *s = sse_begin(r);
+    if (!s) {
+        reply_error(&m, 500, -32603, "cannot open a stream", "internal", NULL);
+        return;
+    }
+    bool busy;
+    if (!session_attach_stream(sid, r->who.token_id, s, &busy)) {
+        /* checked above, gone since: the headers are out, so say it and end */
+        sse_comment(s, "unknown or expired session");
+        sse_close(s);
+    } else {
+        r->audit.allowed = true;
+        if (strcmp(version, "2025-11-25") == 0) {
+            sse_event(s, "0", NULL, "", 0); /* the priming event of that revision */
+        }
+    }
+    sse_unref(s);
+}
+
+static void notify_list_changed(sse_stream *s, void *ctx)
+{
+    const char *msg = ctx;
+    sse_event(s, NULL, "message", msg, strlen(msg));
+}
+
+void mcp_tools_changed(void)
+{
+    session_each_stream(
+        notify_list_changed,
+        (void *)"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}");
 }
 
 static void mcp_delete(http_req *r)
@@ -644,8 +785,8 @@ static void well_known_root(http_req *r)
 static bool post_needs_pool(http_req *r)
 {
     const char *method = jsonx_str(r->json, "method");
-    if (!method || strcmp(method, "tools/call") != 0) {
-        return false;
+    if (!method || strcmp(method, "tools/call") != 0 || wants_stream(r)) {
+        return false; /* a streaming call answers here and hands its work to the pool itself */
     }
     const char *name = jsonx_str(json_object_get(r->json, "params"), "name");
     const tool_def *d = name ? registry_find(name) : NULL;

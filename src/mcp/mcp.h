@@ -7,6 +7,9 @@
 /* the /mcp and /.well-known routes, appended to the REST table by the API layer */
 const route *mcp_routes(size_t *n);
 
+/* the tool set may have changed (config reload): tell the sessions' GET streams */
+void mcp_tools_changed(void);
+
 /* `ctxd connect`: an MCP server on stdin/stdout that forwards to a team server */
 int mcp_connect_main(int argc, char **argv);
 

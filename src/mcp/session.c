@@ -10,6 +10,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/crypto.h"
+#include "http/sse.h"
 
 #define MAX_SESSIONS 10000
 #define MAX_PER_TOKEN 64
@@ -24,6 +25,7 @@ typedef struct session {
     char version[16];
     int64_t last_ms;
     bool used;
+    sse_stream *stream; /* the GET stream, or NULL */
 } session;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -49,6 +51,11 @@ static void unlink_slot(int i)
     *pp = table[i].next;
     table[i].used = false;
     count--;
+    if (table[i].stream) {
+        sse_close(table[i].stream);
+        sse_unref(table[i].stream);
+        table[i].stream = NULL;
+    }
 }
 
 static void b64url(const unsigned char *in, size_t n, char *out)
@@ -138,6 +145,7 @@ bool session_create(const char *token_id, const char *version, char id[SESSION_I
     snprintf(s->version, sizeof s->version, "%s", version);
     s->last_ms = now;
     s->used = true;
+    s->stream = NULL;
     unsigned b = bucket_of(s->id);
     s->next = heads[b];
     heads[b] = slot;
@@ -193,4 +201,49 @@ int session_count(void)
     int n = count;
     pthread_mutex_unlock(&lock);
     return n;
+}
+
+bool session_attach_stream(const char *id, const char *token_id, sse_stream *st, bool *busy)
+{
+    /* A new GET replaces the session's stream rather than being refused: a client whose
+       stream broke reconnects at once, and a suspended stream notices a vanished peer only at
+       its next write, which may be a keep-alive 15 s away. The old stream is ended. */
+    *busy = false;
+    sse_stream *old = NULL;
+    pthread_mutex_lock(&lock);
+    session *s = find(id, token_id);
+    if (s) {
+        old = s->stream;
+        s->stream = sse_ref(st);
+        s->last_ms = clock_mono_ms();
+    }
+    pthread_mutex_unlock(&lock);
+    if (old) {
+        sse_close(old);
+        sse_unref(old);
+    }
+    return s != NULL;
+}
+
+void session_each_stream(void (*fn)(sse_stream *s, void *ctx), void *ctx)
+{
+    /* references are taken under the lock, the calls made after it: fn writes to streams */
+    pthread_mutex_lock(&lock);
+    int n = 0;
+    for (int i = 0; table && i < MAX_SESSIONS; i++) {
+        n += table[i].used && table[i].stream && !sse_gone(table[i].stream);
+    }
+    sse_stream **list = n ? xcalloc((size_t)n, sizeof(sse_stream *)) : NULL;
+    int k = 0;
+    for (int i = 0; list && table && i < MAX_SESSIONS && k < n; i++) {
+        if (table[i].used && table[i].stream && !sse_gone(table[i].stream)) {
+            list[k++] = sse_ref(table[i].stream);
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    for (int i = 0; i < k; i++) {
+        fn(list[i], ctx);
+        sse_unref(list[i]);
+    }
+    xfree(list);
 }

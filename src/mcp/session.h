@@ -20,4 +20,11 @@ bool session_touch(const char *id, const char *token_id, char version[16]);
 bool session_delete(const char *id, const char *token_id);
 int session_count(void);
 
+/* the session's server-to-client GET stream (mcp.md §2): one at a time, a new one replacing
+ * (and ending) the old; false when the session is unknown */
+typedef struct sse_stream sse_stream;
+bool session_attach_stream(const char *id, const char *token_id, sse_stream *s, bool *busy);
+/* call fn on every live GET stream (a new reference each, released after fn) */
+void session_each_stream(void (*fn)(sse_stream *s, void *ctx), void *ctx);
+
 #endif

@@ -272,6 +272,8 @@ void tool_dispatch(const dispatch_req *req, dispatch_res *res)
         .a = req->a,
         .deadline_ns = start + c->request_timeout_ms * 1000000,
         .cancel = req->cancel,
+        .progress = req->progress,
+        .progress_ctx = req->progress_ctx,
     };
     err rc = d->handler(&call, &res->out);
     atomic_fetch_sub(&inflight, 1);

@@ -30,6 +30,8 @@ typedef struct dispatch_req {
     const char *channel_body;
     const atomic_bool *cancel; /* set by the transport when the client goes away */
     arena *a;
+    tool_progress_fn progress; /* may be NULL */
+    void *progress_ctx;
 } dispatch_req;
 
 typedef enum {

@@ -14,6 +14,19 @@ bool tool_expired(const tool_call *call)
     return call->deadline_ns && clock_mono_ns() > call->deadline_ns;
 }
 
+void tool_progress(tool_call *call, double done, double total, const char *message)
+{
+    if (!call->progress) {
+        return;
+    }
+    int64_t now = clock_mono_ns();
+    if (call->progress_last_ns && now - call->progress_last_ns < 250000000) {
+        return;
+    }
+    call->progress_last_ns = now;
+    call->progress(call->progress_ctx, done, total, message);
+}
+
 err tool_fail(tool_out *out, const char *code, const char *fmt, ...)
 {
     char msg[1024];

@@ -509,6 +509,7 @@ static void search_file(search_job *job, file_res *fr, const char *data, size_t 
 typedef struct worker_arg {
     search_job *job;
     arena scratch;
+    bool reporter; /* the handler's own thread: the one that may report progress */
 } worker_arg;
 
 static void *worker(void *varg)
@@ -528,6 +529,11 @@ static void *worker(void *varg)
         }
         if (job_expired(job)) {
             break;
+        }
+        if (wa->reporter) {
+            char msg[64];
+            snprintf(msg, sizeof msg, "searched %zu of %zu files", i, job->files.n);
+            tool_progress(job->call, (double)i, (double)job->files.n, msg);
         }
         int fd = path_open_walked(job->call->ws->root_fd, job->files.v[i]);
         if (fd < 0) {
@@ -803,6 +809,7 @@ static err search_one(tool_call *call, tool_out *out, const json_t *q, json_t *m
             started++;
         }
     }
+    wargs[0].reporter = true;
     worker(&wargs[0]);
     for (int t = 1; t <= started; t++) {
         pthread_join(threads[t], NULL);

@@ -20,6 +20,10 @@
 
 typedef struct tool_def tool_def;
 
+/* progress of a long call (MCP notifications/progress): done so far, total when known (< 0:
+ * unknown), a short message */
+typedef void (*tool_progress_fn)(void *ctx, double done, double total, const char *message);
+
 typedef struct tool_call {
     const tool_def *def;
     const config *cfg;
@@ -30,6 +34,9 @@ typedef struct tool_call {
     arena *a;            /* request-lifetime memory */
     int64_t deadline_ns; /* CLOCK_MONOTONIC */
     const atomic_bool *cancel;
+    tool_progress_fn progress; /* NULL: nobody listens */
+    void *progress_ctx;
+    int64_t progress_last_ns;
 } tool_call;
 
 typedef struct tool_out {
@@ -62,6 +69,9 @@ bool tool_expired(const tool_call *call);
 /* an isError result: `ERROR: <message>` + structuredContent {error_code, message} */
 err tool_fail(tool_out *out, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* report progress, at most every 250 ms (and never from two threads at once: call it from
+ * the thread that runs the handler) */
+void tool_progress(tool_call *call, double done, double total, const char *message);
 /* cut text at the last whole line that fits max bytes, with a visible note (tools.md §1.5) */
 void tool_cap_output(tool_out *out, size_t max);
 /* argument accessors (arguments were validated against the schema, so types are right) */

@@ -395,3 +395,62 @@ Test(mcp, protected_resource_metadata, .init = up, .fini = down)
     cr_assert_str_eq(json_string_value(json_object_get(r->json, "resource")), want);
     resp_free(r);
 }
+
+Test(mcp, a_call_with_a_progress_token_streams, .init = up, .fini = down)
+{
+    for (int i = 0; i < 150; i++) {
+        char rel[64], body[64];
+        snprintf(rel, sizeof rel, "gen/d%d/f%03d.txt", i % 7, i);
+        snprintf(body, sizeof body, "needle %d\n", i);
+        ws_write(&S, rel, body);
+    }
+    const char *h[] = {"MCP-Protocol-Version: 2026-07-28", "Mcp-Method: tools/call",
+                       "Mcp-Name: ctx_search", NULL};
+    resp *r = post(S.token, h,
+                   "{\"jsonrpc\":\"2.0\",\"id\":42,\"method\":\"tools/call\",\"params\":{\"name\":"
+                   "\"ctx_search\",\"arguments\":{\"pattern\":\"needle 1\\\\d\\\\d\"},\"_meta\":{"
+                   "\"progressToken\":\"tok-1\",\"io.modelcontextprotocol/protocolVersion\":"
+                   "\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    cr_assert(strncmp(resp_header(r, "Content-Type"), "text/event-stream", 17) == 0);
+    cr_assert_str_eq(resp_header(r, "X-Accel-Buffering"), "no");
+    /* progress first, then the one response, which ends the stream */
+    const char *prog = strstr(r->body, "\"method\":\"notifications/progress\"");
+    const char *res = strstr(r->body, "\"id\":42,\"result\"");
+    cr_assert(prog && res && prog < res, "%s", r->body);
+    cr_assert(strstr(prog, "\"progressToken\":\"tok-1\""), "%s", r->body);
+    cr_assert(strstr(res, "50 matches in 50 files"), "%s", r->body);
+    resp_free(r);
+    /* without a progress token the same call is plain JSON */
+    r = post(S.token, h,
+             "{\"jsonrpc\":\"2.0\",\"id\":43,\"method\":\"tools/call\",\"params\":{\"name\":"
+             "\"ctx_search\",\"arguments\":{\"pattern\":\"needle 1\\\\d\\\\d\"}," MODERN_META "}}");
+    cr_assert_str_eq(resp_header(r, "Content-Type"), "application/json");
+    resp_free(r);
+}
+
+Test(mcp, the_get_stream_hears_of_a_tool_list_change, .init = up, .fini = down)
+{
+    const char *sid = initialize(S.token, "2025-11-25");
+    char out[400];
+    snprintf(out, sizeof out, "%s/get.out", S.dir);
+    /* a GET stream read for 3 s in the background, while a token change reloads the config */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "curl -sN --max-time 3 -H 'Authorization: Bearer %s' -H 'Accept: text/event-stream' "
+             "-H 'Mcp-Session-Id: %s' http://127.0.0.1:%d/mcp > '%s' 2>/dev/null &",
+             S.token, sid, S.port, out);
+    cr_assert_eq(system(cmd), 0);
+    usleep(500000);
+    char tok[80];
+    cr_assert(srv_token(&S, "newcomer", "search", tok));
+    usleep(3000000);
+    char *got = slurp(out);
+    cr_assert(got, "no stream output");
+    cr_assert(strncmp(got, "id: 0\ndata: \n\n", 14) == 0, "2025-11-25 streams start primed: %s",
+              got);
+    cr_assert(
+        strstr(got, "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}"),
+        "%s", got);
+    free(got);
+}

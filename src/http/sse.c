@@ -1,0 +1,267 @@
+/* sse.c - SSE streams over libmicrohttpd content-reader callbacks (see sse.h).
+ *
+ * Locking: each stream has its own mutex. The connection thread suspends the connection while
+ * holding it (so a concurrent write cannot slip between "queue empty" and "suspended" and be
+ * left unseen); a writer resumes only after releasing it, so the two never wait on each other
+ * through libmicrohttpd's own locks. */
+#include "http/sse.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/clock.h"
+
+#define KEEPALIVE_MS 15000
+
+struct sse_stream {
+    pthread_mutex_t lock;
+    int refs;
+    struct MHD_Connection *conn;
+    atomic_bool *cancel; /* the request's flag, set when the client goes away */
+    buf pending;
+    size_t sent_off; /* consumed prefix of pending */
+    bool suspended;
+    bool closed;
+    bool gone;
+    int64_t last_ms;
+    sse_stream *next, *prev; /* the list of open streams, for keep-alives */
+};
+
+static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
+static sse_stream *streams;
+static int nstreams;
+static pthread_t ticker;
+static bool ticker_started;
+
+sse_stream *sse_ref(sse_stream *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->refs++;
+    pthread_mutex_unlock(&s->lock);
+    return s;
+}
+
+void sse_unref(sse_stream *s)
+{
+    if (!s) {
+        return;
+    }
+    pthread_mutex_lock(&s->lock);
+    bool last = --s->refs == 0;
+    pthread_mutex_unlock(&s->lock);
+    if (last) {
+        buf_release(&s->pending);
+        pthread_mutex_destroy(&s->lock);
+        xfree(s);
+    }
+}
+
+/* append text and wake the connection if it sleeps; false when the stream cannot take it */
+static bool push(sse_stream *s, const char *text, size_t n)
+{
+    pthread_mutex_lock(&s->lock);
+    if (s->gone || s->closed || s->pending.len - s->sent_off + n > SSE_MAX_PENDING) {
+        pthread_mutex_unlock(&s->lock);
+        return false;
+    }
+    buf_append(&s->pending, text, n);
+    s->last_ms = clock_mono_ms();
+    bool wake = s->suspended;
+    s->suspended = false;
+    pthread_mutex_unlock(&s->lock);
+    if (wake) {
+        MHD_resume_connection(s->conn);
+    }
+    return true;
+}
+
+bool sse_event(sse_stream *s, const char *id, const char *event, const char *data, size_t len)
+{
+    buf b;
+    buf_init(&b, SSE_MAX_PENDING);
+    if (id) {
+        buf_printf(&b, "id: %s\n", id);
+    }
+    if (event) {
+        buf_printf(&b, "event: %s\n", event);
+    }
+    /* one data: line per line: compact JSON has none, but a payload is never trusted to */
+    const char *p = data, *end = data + len;
+    do {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        buf_puts(&b, "data: ");
+        buf_append(&b, p, l);
+        buf_putc(&b, '\n');
+        p += l + (nl ? 1 : 0);
+    } while (p < end);
+    buf_putc(&b, '\n');
+    bool ok = !b.failed && push(s, b.ptr, b.len);
+    buf_release(&b);
+    return ok;
+}
+
+bool sse_comment(sse_stream *s, const char *text)
+{
+    char line[256];
+    int n = snprintf(line, sizeof line, ": %s\n\n", text);
+    return push(s, line, (size_t)n);
+}
+
+void sse_close(sse_stream *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->closed = true;
+    bool wake = s->suspended;
+    s->suspended = false;
+    pthread_mutex_unlock(&s->lock);
+    if (wake) {
+        MHD_resume_connection(s->conn);
+    }
+}
+
+bool sse_gone(sse_stream *s)
+{
+    pthread_mutex_lock(&s->lock);
+    bool g = s->gone;
+    pthread_mutex_unlock(&s->lock);
+    return g;
+}
+
+int sse_open_count(void)
+{
+    pthread_mutex_lock(&list_lock);
+    int n = nstreams;
+    pthread_mutex_unlock(&list_lock);
+    return n;
+}
+
+static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+    (void)pos;
+    sse_stream *s = cls;
+    pthread_mutex_lock(&s->lock);
+    size_t avail = s->pending.len - s->sent_off;
+    if (avail) {
+        size_t n = avail < max ? avail : max;
+        memcpy(out, s->pending.ptr + s->sent_off, n);
+        s->sent_off += n;
+        if (s->sent_off == s->pending.len) {
+            buf_truncate(&s->pending, 0);
+            s->sent_off = 0;
+        }
+        pthread_mutex_unlock(&s->lock);
+        return (ssize_t)n;
+    }
+    if (s->closed) {
+        pthread_mutex_unlock(&s->lock);
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    s->suspended = true;
+    MHD_suspend_connection(s->conn);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+static void reader_done(void *cls)
+{
+    sse_stream *s = cls;
+    pthread_mutex_lock(&list_lock);
+    if (s->prev) {
+        s->prev->next = s->next;
+    } else if (streams == s) {
+        streams = s->next;
+    }
+    if (s->next) {
+        s->next->prev = s->prev;
+    }
+    nstreams--;
+    pthread_mutex_unlock(&list_lock);
+    pthread_mutex_lock(&s->lock);
+    s->gone = true;
+    if (!s->closed && s->cancel) {
+        atomic_store(s->cancel, true); /* the client went away before the end */
+    }
+    s->cancel = NULL;
+    pthread_mutex_unlock(&s->lock);
+    sse_unref(s);
+}
+
+static void *tick(void *unused)
+{
+    (void)unused;
+    for (;;) {
+        sleep(1);
+        /* collect under the list lock, write after it: a write may resume a connection, and
+           the connection thread takes the list lock when it is done with a stream */
+        sse_stream *due[256];
+        int n = 0;
+        int64_t now = clock_mono_ms();
+        pthread_mutex_lock(&list_lock);
+        for (sse_stream *s = streams; s && n < 256; s = s->next) {
+            pthread_mutex_lock(&s->lock);
+            if (!s->closed && !s->gone && now - s->last_ms >= KEEPALIVE_MS) {
+                s->refs++;
+                due[n++] = s;
+            }
+            pthread_mutex_unlock(&s->lock);
+        }
+        pthread_mutex_unlock(&list_lock);
+        for (int i = 0; i < n; i++) {
+            sse_comment(due[i], "keep-alive");
+            sse_unref(due[i]);
+        }
+    }
+    return NULL;
+}
+
+sse_stream *sse_begin(http_req *r)
+{
+    sse_stream *s = xcalloc(1, sizeof *s);
+    if (!s) {
+        return NULL;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    s->refs = 2; /* the response's and the caller's */
+    s->conn = r->conn;
+    s->cancel = &r->cancel;
+    s->last_ms = clock_mono_ms();
+    buf_init(&s->pending, SSE_MAX_PENDING + 4096);
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, reader, s, reader_done);
+    if (!resp) {
+        pthread_mutex_destroy(&s->lock);
+        xfree(s);
+        return NULL;
+    }
+    MHD_add_response_header(resp, "Content-Type", "text/event-stream; charset=utf-8");
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    for (int i = 0; i < r->nhdr; i++) {
+        MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
+    }
+    pthread_mutex_lock(&list_lock);
+    s->next = streams;
+    if (streams) {
+        streams->prev = s;
+    }
+    streams = s;
+    nstreams++;
+    if (!ticker_started && pthread_create(&ticker, NULL, tick, NULL) == 0) {
+        pthread_detach(ticker);
+        ticker_started = true;
+    }
+    pthread_mutex_unlock(&list_lock);
+    r->status = 200;
+    r->audit.status = 200;
+    r->responded = true;
+    r->streaming = true;
+    MHD_queue_response(r->conn, 200, resp);
+    MHD_destroy_response(resp);
+    return s;
+}
