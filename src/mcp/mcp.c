@@ -49,6 +49,7 @@ typedef struct mcp_call {
     json_t *params;
     bool modern;
     char version[16];
+    char sid[SESSION_ID_LEN + 1]; /* legacy: the session, "" otherwise */
     double last_progress;
 } mcp_call;
 
@@ -125,6 +126,16 @@ static void reply_error(mcp_call *m, int status, int code, const char *message,
     jsonx_dump(&b, body);
     json_decref(body);
     send_message(m, status, &b);
+}
+
+/* a request id as a lookup key: its JSON text (so 1 and "1" differ, as they must) */
+static void request_key(const json_t *id, char *out, size_t cap)
+{
+    buf b;
+    buf_init(&b, cap - 1);
+    jsonx_canonical(&b, id);
+    snprintf(out, cap, "%s", b.ptr && !b.failed ? b.ptr : "?");
+    buf_release(&b);
 }
 
 /* ---- headers of the modern era ---- */
@@ -372,7 +383,23 @@ static void send_progress(void *ctx, double done, double total, const char *mess
     buf_release(&b);
 }
 
+static void call_tool(mcp_call *m);
+
+/* a legacy call can be cancelled by id (notifications/cancelled from its session) */
 static void m_tools_call(mcp_call *m)
+{
+    char key[128] = "";
+    if (m->sid[0] && m->id) {
+        request_key(m->id, key, sizeof key);
+        session_inflight_add(m->sid, key, &m->r->cancel);
+    }
+    call_tool(m);
+    if (key[0]) {
+        session_inflight_remove(m->sid, key);
+    }
+}
+
+static void call_tool(mcp_call *m)
 {
     http_req *r = m->r;
     const char *name = jsonx_str(m->params, "name");
@@ -413,6 +440,13 @@ static void m_tools_call(mcp_call *m)
         http_rate_headers(r, res.rate_policy, &res.rate, limited);
     }
     const tool_def *d = registry_find(name);
+    if (res.code == ERR_REQUEST_TIMEOUT && atomic_load(&r->cancel)) {
+        /* cancelled by the client (notifications/cancelled): the spec sends nothing more; an
+           HTTP request still needs its answer, so it is a plain error nobody waits for */
+        reply_error(m, 200, -32800, "request cancelled", NULL, NULL);
+        dispatch_res_release(&res);
+        return;
+    }
     switch (res.code) {
     case ERR_OK: {
         buf b;
@@ -635,6 +669,7 @@ static void mcp_post(http_req *r)
         m_initialize(&m);
         return;
     } else if (sid) {
+        snprintf(m.sid, sizeof m.sid, "%s", sid);
         if (!session_touch(sid, r->who.token_id, m.version)) {
             reply_error(&m, 404, -32600, "unknown or expired session; send initialize again",
                         "not_found", NULL);
@@ -652,7 +687,15 @@ static void mcp_post(http_req *r)
     }
 
     if (!id) {
-        /* notifications: initialized, cancelled (calls here finish within their deadline) */
+        /* notifications: initialized (nothing to do), cancelled (stop that request) */
+        if (strcmp(method, "notifications/cancelled") == 0 && sid) {
+            json_t *rid = json_object_get(params, "requestId");
+            if (json_is_string(rid) || json_is_integer(rid)) {
+                char key[128];
+                request_key(rid, key, sizeof key);
+                session_cancel(sid, key);
+            }
+        }
         r->audit.allowed = true;
         http_empty(r, 202);
         return;
@@ -660,9 +703,9 @@ static void mcp_post(http_req *r)
     if (strcmp(method, "tools/call") == 0) {
         if (wants_stream(r)) {
             start_streaming_call(&m);
-        } else {
-            m_tools_call(&m);
+            return;
         }
+        m_tools_call(&m);
         return;
     }
     if (!charge(&m)) {

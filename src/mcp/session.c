@@ -247,3 +247,57 @@ void session_each_stream(void (*fn)(sse_stream *s, void *ctx), void *ctx)
     }
     xfree(list);
 }
+
+/* in-flight requests: a short list (bounded by concurrent calls) scanned under its own lock */
+typedef struct inflight {
+    struct inflight *next;
+    char sid[SESSION_ID_LEN + 1];
+    char key[128];
+    atomic_bool *cancel;
+} inflight;
+
+static pthread_mutex_t inflight_lock = PTHREAD_MUTEX_INITIALIZER;
+static inflight *inflights;
+
+void session_inflight_add(const char *id, const char *request_key, atomic_bool *cancel)
+{
+    inflight *f = xcalloc(1, sizeof *f);
+    if (!f) {
+        return;
+    }
+    snprintf(f->sid, sizeof f->sid, "%s", id);
+    snprintf(f->key, sizeof f->key, "%s", request_key);
+    f->cancel = cancel;
+    pthread_mutex_lock(&inflight_lock);
+    f->next = inflights;
+    inflights = f;
+    pthread_mutex_unlock(&inflight_lock);
+}
+
+void session_inflight_remove(const char *id, const char *request_key)
+{
+    pthread_mutex_lock(&inflight_lock);
+    for (inflight **pp = &inflights; *pp; pp = &(*pp)->next) {
+        if (strcmp((*pp)->sid, id) == 0 && strcmp((*pp)->key, request_key) == 0) {
+            inflight *f = *pp;
+            *pp = f->next;
+            xfree(f);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&inflight_lock);
+}
+
+bool session_cancel(const char *id, const char *request_key)
+{
+    bool hit = false;
+    pthread_mutex_lock(&inflight_lock);
+    for (inflight *f = inflights; f; f = f->next) {
+        if (strcmp(f->sid, id) == 0 && strcmp(f->key, request_key) == 0) {
+            atomic_store(f->cancel, true);
+            hit = true;
+        }
+    }
+    pthread_mutex_unlock(&inflight_lock);
+    return hit;
+}

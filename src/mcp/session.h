@@ -8,6 +8,7 @@
 #ifndef CTXD_MCP_SESSION_H
 #define CTXD_MCP_SESSION_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #define SESSION_ID_LEN 43 /* 32 random bytes, base64url without padding */
@@ -24,6 +25,13 @@ int session_count(void);
  * (and ending) the old; false when the session is unknown */
 typedef struct sse_stream sse_stream;
 bool session_attach_stream(const char *id, const char *token_id, sse_stream *s, bool *busy);
+/* in-flight requests of a session, so notifications/cancelled can stop one (mcp.md §10);
+ * key: the request id as canonical JSON text */
+void session_inflight_add(const char *id, const char *request_key, atomic_bool *cancel);
+void session_inflight_remove(const char *id, const char *request_key);
+/* set the cancel flag of that request; false when it is not (or no longer) running */
+bool session_cancel(const char *id, const char *request_key);
+
 /* call fn on every live GET stream (a new reference each, released after fn) */
 void session_each_stream(void (*fn)(sse_stream *s, void *ctx), void *ctx);
 

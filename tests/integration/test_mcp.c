@@ -454,3 +454,44 @@ Test(mcp, the_get_stream_hears_of_a_tool_list_change, .init = up, .fini = down)
         "%s", got);
     free(got);
 }
+
+Test(mcp, notifications_cancelled_stops_a_call, .init = up, .fini = down)
+{
+    make_slow_tree(&S, "ws/slow", 3000);
+    const char *sid = initialize(S.token, "2025-11-25");
+    char sidh[160];
+    snprintf(sidh, sizeof sidh, "Mcp-Session-Id: %s", sid);
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"jsonrpc\":\"2.0\",\"id\":\"slow-1\",\"method\":\"tools/call\",\"params\":{"
+             "\"name\":\"ctx_search\",\"arguments\":{\"pattern\":\"" SLOW_PATTERN
+             "\",\"path\":\"slow\"}}}");
+    /* the slow call, in the background, through curl with the session header */
+    char out[400], cmd[2048];
+    snprintf(out, sizeof out, "%s/slow.out", S.dir);
+    snprintf(cmd, sizeof cmd,
+             "curl -s --max-time 20 -H 'Authorization: Bearer %s' -H 'Content-Type: "
+             "application/json' -H '%s' -d '%s' http://127.0.0.1:%d/mcp > '%s' 2>/dev/null &",
+             S.token, sidh, body, S.port, out);
+    long long t0 = now_ms();
+    cr_assert_eq(system(cmd), 0);
+    usleep(400000);
+    const char *eh[] = {sidh, NULL};
+    resp *r = post(S.token, eh,
+                   "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{"
+                   "\"requestId\":\"slow-1\",\"reason\":\"user\"}}");
+    cr_assert_eq(r->status, 202, "%s", r->body);
+    resp_free(r);
+    char *got = NULL;
+    for (int i = 0; i < 100; i++) {
+        free(got);
+        got = slurp(out);
+        if (got && *got) {
+            break;
+        }
+        usleep(50000);
+    }
+    cr_assert(got && strstr(got, "\"code\":-32800"), "the call was not cancelled: %s", got);
+    cr_assert_lt(now_ms() - t0, 3000, "cancelled after %lld ms", now_ms() - t0);
+    free(got);
+}
