@@ -10,6 +10,7 @@
  * global bucket, audit gate) are JSON-RPC errors too: the routes are marked ROUTE_JSONRPC. */
 #include "mcp/mcp.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -606,6 +607,8 @@ static void start_streaming_call(mcp_call *m)
     }
 }
 
+static void m_listen(mcp_call *m);
+
 /* ---- the endpoint ---- */
 
 static void mcp_post(http_req *r)
@@ -718,6 +721,8 @@ static void mcp_post(http_req *r)
         reply(&m, json_object());
     } else if (strcmp(method, "server/discover") == 0 && m.modern) {
         m_discover(&m);
+    } else if (strcmp(method, "subscriptions/listen") == 0 && m.modern) {
+        m_listen(&m);
     } else {
         char msg2[160];
         snprintf(msg2, sizeof msg2, "Method not found: %.100s", method);
@@ -767,6 +772,83 @@ static void mcp_get(http_req *r)
     sse_unref(s);
 }
 
+/* modern listen streams (subscriptions/listen, mcp.md §4.4) */
+typedef struct listener {
+    struct listener *next;
+    sse_stream *stream;
+    char token_id[65];
+    char sub_id[128]; /* the listen request's id as JSON text */
+} listener;
+
+static pthread_mutex_t listen_lock = PTHREAD_MUTEX_INITIALIZER;
+static listener *listeners;
+
+#define LISTEN_PER_TOKEN 8
+#define LISTEN_TOTAL 256
+
+/* drop listeners whose client went away; count the live ones (all, and this token's) */
+static void listeners_prune(const char *token_id, int *all, int *mine)
+{
+    *all = *mine = 0;
+    for (listener **pp = &listeners; *pp;) {
+        listener *l = *pp;
+        if (sse_gone(l->stream)) {
+            *pp = l->next;
+            sse_unref(l->stream);
+            xfree(l);
+            continue;
+        }
+        (*all)++;
+        *mine += strcmp(l->token_id, token_id) == 0;
+        pp = &l->next;
+    }
+}
+
+static void m_listen(mcp_call *m)
+{
+    http_req *r = m->r;
+    json_t *want = json_object_get(m->params, "notifications");
+    bool tools = json_is_true(json_object_get(want, "toolsListChanged"));
+    pthread_mutex_lock(&listen_lock);
+    int all, mine;
+    listeners_prune(r->who.token_id, &all, &mine);
+    pthread_mutex_unlock(&listen_lock);
+    if (all >= LISTEN_TOTAL || mine >= LISTEN_PER_TOKEN) {
+        http_header_add(r, "Retry-After", "1");
+        reply_error(m, 429, err_rpc_code(ERR_CONCURRENCY_LIMITED),
+                    mine >= LISTEN_PER_TOKEN ? "too many listen streams for this token (8)"
+                                             : "too many listen streams on this server",
+                    "concurrency_limited", json_pack("{s:I}", "retryAfterMs", (json_int_t)1000));
+        return;
+    }
+    listener *l = xcalloc(1, sizeof *l);
+    sse_stream *s = l ? sse_begin(r) : NULL;
+    if (!s) {
+        xfree(l);
+        reply_error(m, 500, -32603, "cannot open a stream", "internal", NULL);
+        return;
+    }
+    request_key(m->id, l->sub_id, sizeof l->sub_id);
+    char ack[512];
+    snprintf(ack, sizeof ack,
+             "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/subscriptions/acknowledged\","
+             "\"params\":{\"_meta\":{\"io.modelcontextprotocol/subscriptionId\":%s},"
+             "\"notifications\":{%s}}}",
+             l->sub_id, tools ? "\"toolsListChanged\":true" : "");
+    sse_event(s, NULL, "message", ack, strlen(ack));
+    if (!tools) {
+        /* nothing this server could tell it: keep the stream (keep-alives) but never notify */
+        l->sub_id[0] = '\0';
+    }
+    l->stream = s; /* the caller's reference moves into the list */
+    snprintf(l->token_id, sizeof l->token_id, "%s", r->who.token_id);
+    pthread_mutex_lock(&listen_lock);
+    l->next = listeners;
+    listeners = l;
+    pthread_mutex_unlock(&listen_lock);
+    r->audit.allowed = true;
+}
+
 static void notify_list_changed(sse_stream *s, void *ctx)
 {
     const char *msg = ctx;
@@ -778,6 +860,18 @@ void mcp_tools_changed(void)
     session_each_stream(
         notify_list_changed,
         (void *)"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}");
+    pthread_mutex_lock(&listen_lock);
+    for (listener *l = listeners; l; l = l->next) {
+        if (l->sub_id[0] && !sse_gone(l->stream)) {
+            char msg[512];
+            snprintf(msg, sizeof msg,
+                     "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\","
+                     "\"params\":{\"_meta\":{\"io.modelcontextprotocol/subscriptionId\":%s}}}",
+                     l->sub_id);
+            sse_event(l->stream, NULL, "message", msg, strlen(msg));
+        }
+    }
+    pthread_mutex_unlock(&listen_lock);
 }
 
 static void mcp_delete(http_req *r)

@@ -495,3 +495,35 @@ Test(mcp, notifications_cancelled_stops_a_call, .init = up, .fini = down)
     cr_assert_lt(now_ms() - t0, 3000, "cancelled after %lld ms", now_ms() - t0);
     free(got);
 }
+
+Test(mcp, listen_acknowledges_and_announces_tool_list_changes, .init = up, .fini = down)
+{
+    char out[400], cmd[2048];
+    snprintf(out, sizeof out, "%s/listen.out", S.dir);
+    snprintf(
+        cmd, sizeof cmd,
+        "curl -sN --max-time 3 -H 'Authorization: Bearer %s' -H 'Content-Type: "
+        "application/json' -H 'Accept: application/json, text/event-stream' -H "
+        "'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: subscriptions/listen' -d "
+        "'{\"jsonrpc\":\"2.0\",\"id\":\"sub-7\",\"method\":\"subscriptions/listen\","
+        "\"params\":{\"notifications\":{\"toolsListChanged\":true,\"promptsListChanged\":true},"
+        "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
+        "\"io.modelcontextprotocol/clientCapabilities\":{}}}}' http://127.0.0.1:%d/mcp > "
+        "'%s' 2>/dev/null &",
+        S.token, S.port, out);
+    cr_assert_eq(system(cmd), 0);
+    usleep(500000);
+    char tok[80];
+    cr_assert(srv_token(&S, "newcomer", "search", tok));
+    usleep(3000000);
+    char *got = slurp(out);
+    cr_assert(got, "no stream output");
+    const char *ack = strstr(got, "notifications/subscriptions/acknowledged");
+    const char *chg = strstr(got, "notifications/tools/list_changed");
+    cr_assert(ack && chg && ack < chg, "%s", got);
+    cr_assert(strstr(ack, "\"io.modelcontextprotocol/subscriptionId\":\"sub-7\""), "%s", got);
+    cr_assert(strstr(ack, "\"notifications\":{\"toolsListChanged\":true}"),
+              "only the honoured types are acknowledged: %s", got);
+    cr_assert(strstr(chg, "/subscriptionId\":\"sub-7\""), "%s", got);
+    free(got);
+}
