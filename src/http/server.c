@@ -134,6 +134,14 @@ static bool admit(http_req *r, const char *ip_key)
     config *c = r->cfg;
     const char *host = http_header(r, "Host");
     const char *origin = http_header(r, "Origin");
+    if (origin && http_host_allowed(c, host) && http_origin_allowed(c, origin, host)) {
+        /* a browser may read the answer (and the headers it needs) */
+        http_header_add(r, "Access-Control-Allow-Origin", origin);
+        http_header_add(r, "Vary", "Origin");
+        http_header_add(r, "Access-Control-Expose-Headers",
+                        "Mcp-Session-Id, WWW-Authenticate, Retry-After, RateLimit, "
+                        "RateLimit-Policy, X-Request-Id");
+    }
     if (!http_host_allowed(c, host) || !http_origin_allowed(c, origin, host)) {
         http_error(r, ERR_FORBIDDEN_ORIGIN,
                    !http_host_allowed(c, host)
@@ -246,6 +254,31 @@ static void run(http_req *r)
     r->route->fn(r);
 }
 
+/* A CORS preflight (mcp.md §8): answered before authentication, 204 for an allowed Origin on
+ * a known path, 403 otherwise. Never `*`, never credentials: those travel in Authorization. */
+static void preflight(http_req *r)
+{
+    bool known;
+    char allow[64];
+    find_route(r->url, "", &known, allow, sizeof allow);
+    const char *origin = http_header(r, "Origin");
+    const char *host = http_header(r, "Host");
+    if (!known || !origin || !http_host_allowed(r->cfg, host) ||
+        !http_origin_allowed(r->cfg, origin, host)) {
+        http_error(r, ERR_FORBIDDEN_ORIGIN, "preflight from an origin that is not allowed", NULL);
+        return;
+    }
+    http_header_add(r, "Access-Control-Allow-Origin", origin);
+    http_header_add(r, "Vary", "Origin");
+    http_header_add(r, "Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE");
+    http_header_add(r, "Access-Control-Allow-Headers",
+                    "Authorization, Content-Type, Accept, MCP-Protocol-Version, Mcp-Session-Id, "
+                    "Mcp-Method, Mcp-Name, Last-Event-ID, X-API-Key, X-Workspace, "
+                    "x-leanctx-workspace");
+    http_header_add(r, "Access-Control-Max-Age", "600");
+    http_empty(r, 204);
+}
+
 /* route, then the shared checks; false when r already holds the answer (or the route ran) */
 static bool decide(http_req *r)
 {
@@ -253,6 +286,10 @@ static bool decide(http_req *r)
     const char *url = r->url, *method = r->method;
     bool known;
     char allow[64];
+    if (strcmp(method, "OPTIONS") == 0) {
+        preflight(r);
+        return false;
+    }
     r->route = find_route(url, method, &known, allow, sizeof allow);
     if (!r->route) {
         if (known) {

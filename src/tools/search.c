@@ -810,6 +810,11 @@ static err search_one(tool_call *call, tool_out *out, const json_t *q, json_t *m
         }
     }
     wargs[0].reporter = true;
+    if (job.files.n) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "searching %zu files", job.files.n);
+        tool_progress(call, 0, (double)job.files.n, msg);
+    }
     worker(&wargs[0]);
     for (int t = 1; t <= started; t++) {
         pthread_join(threads[t], NULL);

@@ -527,3 +527,28 @@ Test(mcp, listen_acknowledges_and_announces_tool_list_changes, .init = up, .fini
     cr_assert(strstr(chg, "/subscriptionId\":\"sub-7\""), "%s", got);
     free(got);
 }
+
+Test(mcp, cors_preflight, .init = up, .fini = down)
+{
+    char origin[96];
+    snprintf(origin, sizeof origin, "Origin: http://localhost:%d", S.port);
+    const char *ok[] = {origin, "Access-Control-Request-Method: POST", NULL};
+    resp *r = req(&S, "OPTIONS", "/mcp", NULL, ok, NULL);
+    cr_assert_eq(r->status, 204, "%s", r->body);
+    cr_assert_str_eq(resp_header(r, "Access-Control-Allow-Origin"), origin + 8);
+    cr_assert(strstr(resp_header(r, "Access-Control-Allow-Headers"), "Mcp-Session-Id"));
+    cr_assert_null(resp_header(r, "Access-Control-Allow-Credentials"));
+    resp_free(r);
+    const char *bad[] = {"Origin: http://evil.example.com", NULL};
+    r = req(&S, "OPTIONS", "/mcp", NULL, bad, NULL);
+    cr_assert_eq(r->status, 403, "%s", r->body);
+    resp_free(r);
+    /* an actual request from the allowed origin can read the session id */
+    r = post(S.token, ok,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
+             "\"protocolVersion\":\"2025-11-25\"}}");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    cr_assert_str_eq(resp_header(r, "Access-Control-Allow-Origin"), origin + 8);
+    cr_assert(strstr(resp_header(r, "Access-Control-Expose-Headers"), "Mcp-Session-Id"));
+    resp_free(r);
+}
