@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "mcp/mcp.h"
 
 static const char usage[] =
     "ctxd - a team server that gives AI coding agents compact, precise context about code\n"
@@ -18,6 +19,9 @@ static const char usage[] =
     "  ctxd team token create --config F --id ID --scopes a,b,... [--role R] [--tenant T]\n"
     "  ctxd team token list --config F\n"
     "  ctxd team token revoke --config F --id ID\n"
+    "  ctxd connect [--server URL] [--token T] [--workspace W]\n"
+    "                                           MCP on stdin/stdout, forwarded to a team server\n"
+    "                                           (env CTXD_SERVER, CTXD_TOKEN, CTXD_WORKSPACE)\n"
     "  ctxd check-config --config F             validate; print every problem with its field\n"
     "  ctxd --version | help [COMMAND]\n"
     "\n"
@@ -42,6 +46,17 @@ static const struct {
      "  admin/owner=all.\n"
      "ctxd team token list --config FILE\n"
      "ctxd team token revoke --config FILE --id ID\n"},
+    {"connect",
+     "ctxd connect [--server URL] [--token T] [--workspace W] [--log-level LEVEL]\n"
+     "  An MCP server on stdin/stdout (newline-delimited JSON-RPC) that forwards every\n"
+     "  message to URL/mcp, with the token as a bearer credential and the workspace as\n"
+     "  x-leanctx-workspace. Defaults: CTXD_SERVER, CTXD_TOKEN, CTXD_WORKSPACE, else\n"
+     "  LEANCTX_TEAM_SERVER, LEANCTX_TEAM_TOKEN, LEANCTX_WORKSPACE. Survives a server\n"
+     "  restart (a lost session is initialized again); HTTP failures become JSON-RPC\n"
+     "  errors. stdout carries only protocol; diagnostics go to stderr. Exit 0 at the end\n"
+     "  of stdin, 2 without a server or token. In an MCP client's config:\n"
+     "    {\"command\": \"ctxd\", \"args\": [\"connect\"],\n"
+     "     \"env\": {\"CTXD_SERVER\": \"http://127.0.0.1:9877\", \"CTXD_TOKEN\": \"...\"}}\n"},
     {"check-config", "ctxd check-config --config FILE\n  Validates the file; prints every problem "
                      "as `field: what is wrong`; exit 1 if any.\n"},
 };
@@ -133,6 +148,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "serve") == 0) {
         return cli_serve(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "connect") == 0) {
+        return mcp_connect_main(argc - 2, argv + 2);
     }
     if (strcmp(cmd, "check-config") == 0) {
         return cli_check_config(argc - 2, argv + 2);

@@ -7,5 +7,4 @@
 
 const route *api_routes(size_t *n);
 
-
 #endif
