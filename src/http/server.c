@@ -33,6 +33,7 @@
 #include "core/pool.h"
 #include "core/strutil.h"
 #include "http/http.h"
+#include "http/sse.h"
 
 /* how much of a body past maxBodyBytes is read and dropped so the 413 can be sent */
 #define BODY_DISCARD_MAX ((size_t)8 << 20)
@@ -522,6 +523,7 @@ void http_stop(int64_t drain_ms)
         return;
     }
     MHD_socket lfd = MHD_quiesce_daemon(daemon_handle);
+    sse_shutdown(); /* streams would wait for events that will not come */
     int64_t until = clock_mono_ms() + drain_ms;
     while (atomic_load(&active) > 0 && clock_mono_ms() < until) {
         usleep(10000);

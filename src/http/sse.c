@@ -21,7 +21,7 @@ struct sse_stream {
     pthread_mutex_t lock;
     int refs;
     struct MHD_Connection *conn;
-    atomic_bool *cancel; /* the request's flag, set when the client goes away */
+    http_req *req; /* a reference: its cancel flag is set when the client goes away */
     buf pending;
     size_t sent_off; /* consumed prefix of pending */
     bool suspended;
@@ -132,6 +132,24 @@ bool sse_gone(sse_stream *s)
     return g;
 }
 
+void sse_shutdown(void)
+{
+    /* every open stream ends now (a `: shutdown` comment first, http-conventions.md §3): a
+       suspended stream would otherwise keep its connection, and the daemon, alive */
+    sse_stream *all[1024];
+    int n = 0;
+    pthread_mutex_lock(&list_lock);
+    for (sse_stream *s = streams; s && n < 1024; s = s->next) {
+        all[n++] = sse_ref(s);
+    }
+    pthread_mutex_unlock(&list_lock);
+    for (int i = 0; i < n; i++) {
+        sse_comment(all[i], "shutdown");
+        sse_close(all[i]);
+        sse_unref(all[i]);
+    }
+}
+
 int sse_open_count(void)
 {
     pthread_mutex_lock(&list_lock);
@@ -183,11 +201,17 @@ static void reader_done(void *cls)
     pthread_mutex_unlock(&list_lock);
     pthread_mutex_lock(&s->lock);
     s->gone = true;
-    if (!s->closed && s->cancel) {
-        atomic_store(s->cancel, true); /* the client went away before the end */
+    http_req *r = s->req;
+    if (!s->closed && r) {
+        atomic_store(&r->cancel, true); /* the client went away before the end */
     }
-    s->cancel = NULL;
+    s->req = NULL;
     pthread_mutex_unlock(&s->lock);
+    /* the response can outlive the request's own end (libmicrohttpd destroys it later), so
+       the stream held a reference until here */
+    if (r) {
+        http_req_unref(r);
+    }
     sse_unref(s);
 }
 
@@ -228,12 +252,13 @@ sse_stream *sse_begin(http_req *r)
     pthread_mutex_init(&s->lock, NULL);
     s->refs = 2; /* the response's and the caller's */
     s->conn = r->conn;
-    s->cancel = &r->cancel;
+    s->req = http_req_ref(r);
     s->last_ms = clock_mono_ms();
     buf_init(&s->pending, SSE_MAX_PENDING + 4096);
     struct MHD_Response *resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, reader, s, reader_done);
     if (!resp) {
+        http_req_unref(r);
         pthread_mutex_destroy(&s->lock);
         xfree(s);
         return NULL;

@@ -33,6 +33,8 @@ bool sse_comment(sse_stream *s, const char *text);
 /* no more events: the response ends once the queue is drained */
 void sse_close(sse_stream *s);
 bool sse_gone(sse_stream *s);
+/* server shutdown: end every open stream */
+void sse_shutdown(void);
 /* the streams open now (for metrics and limits) */
 int sse_open_count(void);
 

@@ -179,19 +179,20 @@ static bool header_value(const char *h, char *out, size_t cap)
 static bool check_modern(mcp_call *m, const char *meta_version, json_t *meta)
 {
     http_req *r = m->r;
-    if (strcmp(meta_version, MODERN) != 0) {
-        json_t *sup = json_pack("[s, s, s, s]", MODERN, legacy_versions[0], legacy_versions[1],
-                                legacy_versions[2]);
-        reply_error(m, 400, -32022, "unsupported protocol version", NULL,
-                    json_pack("{s:o, s:s}", "supported", sup, "requested", meta_version));
-        return false;
-    }
+    /* header against body first: a mismatch is -32020 whatever the versions are */
     const char *hv = http_header(r, "MCP-Protocol-Version");
     if (!hv || strcmp(hv, meta_version) != 0) {
         reply_error(m, 400, -32020,
                     hv ? "MCP-Protocol-Version header does not match _meta protocol version"
                        : "MCP-Protocol-Version header is required",
                     NULL, NULL);
+        return false;
+    }
+    if (strcmp(meta_version, MODERN) != 0) {
+        json_t *sup = json_pack("[s, s, s, s]", MODERN, legacy_versions[0], legacy_versions[1],
+                                legacy_versions[2]);
+        reply_error(m, 400, -32022, "unsupported protocol version", NULL,
+                    json_pack("{s:o, s:s}", "supported", sup, "requested", meta_version));
         return false;
     }
     const char *hm = http_header(r, "Mcp-Method");

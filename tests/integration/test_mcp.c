@@ -199,11 +199,18 @@ Test(mcp, modern_headers_are_checked, .init = up, .fini = down)
         cr_assert_eq(rpc_code(r), -32020, "case %zu: %s", i, r->body);
         resp_free(r);
     }
-    /* an unsupported version in _meta: -32022 with the supported list */
-    r = post(
-        S.token, ok,
+    /* an unsupported version in _meta with a header that disagrees: the mismatch comes first */
+    const char *body2030 =
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":"
-        "\"ctx_tree\",\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2030-01-01\"}}}");
+        "\"ctx_tree\",\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2030-01-01\"}}}";
+    r = post(S.token, ok, body2030);
+    cr_assert_eq(r->status, 400, "%s", r->body);
+    cr_assert_eq(rpc_code(r), -32020, "%s", r->body);
+    resp_free(r);
+    /* header and _meta agree on an unsupported version: -32022 with the supported list */
+    const char *h2030[] = {"MCP-Protocol-Version: 2030-01-01", "Mcp-Method: tools/call",
+                           "Mcp-Name: ctx_tree", NULL};
+    r = post(S.token, h2030, body2030);
     cr_assert_eq(r->status, 400, "%s", r->body);
     cr_assert_eq(rpc_code(r), -32022);
     json_t *data = json_object_get(json_object_get(r->json, "error"), "data");
@@ -551,4 +558,24 @@ Test(mcp, cors_preflight, .init = up, .fini = down)
     cr_assert_str_eq(resp_header(r, "Access-Control-Allow-Origin"), origin + 8);
     cr_assert(strstr(resp_header(r, "Access-Control-Expose-Headers"), "Mcp-Session-Id"));
     resp_free(r);
+}
+
+Test(mcp, sigterm_ends_open_streams_and_exits, .init = up, .fini = down)
+{
+    const char *sid = initialize(S.token, "2025-11-25");
+    char out[400], cmd[1024];
+    snprintf(out, sizeof out, "%s/get.out", S.dir);
+    snprintf(cmd, sizeof cmd,
+             "curl -sN --max-time 20 -H 'Authorization: Bearer %s' -H 'Accept: text/event-stream' "
+             "-H 'Mcp-Session-Id: %s' http://127.0.0.1:%d/mcp > '%s' 2>/dev/null &",
+             S.token, sid, S.port, out);
+    cr_assert_eq(system(cmd), 0);
+    usleep(500000);
+    long long t0 = now_ms();
+    cr_assert_eq(srv_stop(&S), 0, "SIGTERM with an open stream must exit 0");
+    cr_assert_lt(now_ms() - t0, 3000, "stopping took %lld ms", now_ms() - t0);
+    usleep(200000);
+    char *got = slurp(out);
+    cr_assert(got && strstr(got, ": shutdown"), "the stream is told: %s", got);
+    free(got);
 }
