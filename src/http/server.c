@@ -238,6 +238,15 @@ static void run(http_req *r)
         char why[300];
         r->json = jsonx_parse(r->body.ptr ? r->body.ptr : "", r->body.len, why, sizeof why);
         if (!r->json) {
+            if (r->route->flags & ROUTE_JSONRPC) {
+                /* JSON-RPC's own code for a body that does not parse */
+                http_json(r, 400,
+                          json_pack("{s:s, s:{s:i, s:s, s:{s:s}}}", "jsonrpc", "2.0", "error",
+                                    "code", -32700, "message", why, "data", "error_code",
+                                    "invalid_request"));
+                r->audit.denied_reason = "invalid_request";
+                return;
+            }
             http_error(r, ERR_INVALID_REQUEST, why, NULL);
             return;
         }

@@ -147,6 +147,11 @@ Test(mcp, legacy_rules, .init = up, .fini = down)
     r = post(S.token, bh, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
     cr_assert_eq(r->status, 400, "%s", r->body);
     resp_free(r);
+    /* a body that does not parse: -32700 */
+    r = post(S.token, eh, "{\"jsonrpc\":");
+    cr_assert_eq(r->status, 400, "%s", r->body);
+    cr_assert_eq(rpc_code(r), -32700, "%s", r->body);
+    resp_free(r);
     /* batches are refused */
     r = post(S.token, eh, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]");
     cr_assert_eq(r->status, 400, "%s", r->body);
