@@ -759,14 +759,13 @@ static void mcp_get(http_req *r)
         reply_error(&m, 500, -32603, "cannot open a stream", "internal", NULL);
         return;
     }
-    bool busy;
-    if (!session_attach_stream(sid, r->who.token_id, s, &busy)) {
+    if (!session_attach_stream(sid, r->who.token_id, s, http_header(r, "Last-Event-ID"))) {
         /* checked above, gone since: the headers are out, so say it and end */
         sse_comment(s, "unknown or expired session");
         sse_close(s);
     } else {
         r->audit.allowed = true;
-        if (strcmp(version, "2025-11-25") == 0) {
+        if (strcmp(version, "2025-11-25") == 0 && !http_header(r, "Last-Event-ID")) {
             sse_event(s, "0", NULL, "", 0); /* the priming event of that revision */
         }
     }
@@ -850,17 +849,9 @@ static void m_listen(mcp_call *m)
     r->audit.allowed = true;
 }
 
-static void notify_list_changed(sse_stream *s, void *ctx)
-{
-    const char *msg = ctx;
-    sse_event(s, NULL, "message", msg, strlen(msg));
-}
-
 void mcp_tools_changed(void)
 {
-    session_each_stream(
-        notify_list_changed,
-        (void *)"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}");
+    session_broadcast("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}");
     pthread_mutex_lock(&listen_lock);
     for (listener *l = listeners; l; l = l->next) {
         if (l->sub_id[0] && !sse_gone(l->stream)) {

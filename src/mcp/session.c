@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -17,6 +18,7 @@
 #define IDLE_MS (30 * 60 * 1000)
 
 #define BUCKETS 16384 /* a power of two */
+#define REPLAY 16     /* messages kept per session for Last-Event-ID */
 
 typedef struct session {
     int next; /* the next slot in this hash chain, or -1 */
@@ -26,6 +28,12 @@ typedef struct session {
     int64_t last_ms;
     bool used;
     sse_stream *stream; /* the GET stream, or NULL */
+    /* the GET stream's recent messages, for a client that resumes with Last-Event-ID */
+    long seq;
+    struct {
+        long seq;
+        char *msg;
+    } ring[REPLAY];
 } session;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -55,6 +63,10 @@ static void unlink_slot(int i)
         sse_close(table[i].stream);
         sse_unref(table[i].stream);
         table[i].stream = NULL;
+    }
+    for (int k = 0; k < REPLAY; k++) {
+        xfree(table[i].ring[k].msg);
+        table[i].ring[k].msg = NULL;
     }
 }
 
@@ -146,6 +158,7 @@ bool session_create(const char *token_id, const char *version, char id[SESSION_I
     s->last_ms = now;
     s->used = true;
     s->stream = NULL;
+    s->seq = 0;
     unsigned b = bucket_of(s->id);
     s->next = heads[b];
     heads[b] = slot;
@@ -203,49 +216,83 @@ int session_count(void)
     return n;
 }
 
-bool session_attach_stream(const char *id, const char *token_id, sse_stream *st, bool *busy)
+bool session_attach_stream(const char *id, const char *token_id, sse_stream *st,
+                           const char *last_event_id)
 {
     /* A new GET replaces the session's stream rather than being refused: a client whose
        stream broke reconnects at once, and a suspended stream notices a vanished peer only at
-       its next write, which may be a keep-alive 15 s away. The old stream is ended. */
-    *busy = false;
+       its next write, which may be a keep-alive 15 s away. The old stream is ended. With
+       Last-Event-ID, the messages after that id that are still kept are sent again first. */
     sse_stream *old = NULL;
+    long after = -1;
+    if (last_event_id) {
+        char *end;
+        long v = strtol(last_event_id, &end, 10);
+        after = *end || v < 0 ? -1 : v;
+    }
+    char *replay[REPLAY];
+    long replay_seq[REPLAY];
+    int nreplay = 0;
     pthread_mutex_lock(&lock);
     session *s = find(id, token_id);
     if (s) {
         old = s->stream;
         s->stream = sse_ref(st);
         s->last_ms = clock_mono_ms();
+        for (long q = after + 1; after >= 0 && q <= s->seq; q++) {
+            int k = (int)(q % REPLAY);
+            if (s->ring[k].msg && s->ring[k].seq == q) {
+                replay_seq[nreplay] = q;
+                replay[nreplay++] = xstrdup(s->ring[k].msg);
+            }
+        }
     }
     pthread_mutex_unlock(&lock);
     if (old) {
         sse_close(old);
         sse_unref(old);
     }
+    for (int i = 0; i < nreplay; i++) {
+        char eid[32];
+        snprintf(eid, sizeof eid, "%ld", replay_seq[i]);
+        if (replay[i]) {
+            sse_event(st, eid, "message", replay[i], strlen(replay[i]));
+        }
+        xfree(replay[i]);
+    }
     return s != NULL;
 }
 
-void session_each_stream(void (*fn)(sse_stream *s, void *ctx), void *ctx)
+void session_broadcast(const char *msg)
 {
-    /* references are taken under the lock, the calls made after it: fn writes to streams */
-    pthread_mutex_lock(&lock);
+    /* kept in every session (a client between two GETs resumes with Last-Event-ID), sent to
+       the live streams after the lock is released: a write may wake a connection */
+    sse_stream *live[256];
+    long live_seq[256];
     int n = 0;
+    pthread_mutex_lock(&lock);
     for (int i = 0; table && i < MAX_SESSIONS; i++) {
-        n += table[i].used && table[i].stream && !sse_gone(table[i].stream);
-    }
-    sse_stream **list = n ? xcalloc((size_t)n, sizeof(sse_stream *)) : NULL;
-    int k = 0;
-    for (int i = 0; list && table && i < MAX_SESSIONS && k < n; i++) {
-        if (table[i].used && table[i].stream && !sse_gone(table[i].stream)) {
-            list[k++] = sse_ref(table[i].stream);
+        session *s = &table[i];
+        if (!s->used) {
+            continue;
+        }
+        long q = ++s->seq;
+        int k = (int)(q % REPLAY);
+        xfree(s->ring[k].msg);
+        s->ring[k].msg = xstrdup(msg);
+        s->ring[k].seq = q;
+        if (s->stream && !sse_gone(s->stream) && n < 256) {
+            live_seq[n] = q;
+            live[n++] = sse_ref(s->stream);
         }
     }
     pthread_mutex_unlock(&lock);
-    for (int i = 0; i < k; i++) {
-        fn(list[i], ctx);
-        sse_unref(list[i]);
+    for (int i = 0; i < n; i++) {
+        char eid[32];
+        snprintf(eid, sizeof eid, "%ld", live_seq[i]);
+        sse_event(live[i], eid, "message", msg, strlen(msg));
+        sse_unref(live[i]);
     }
-    xfree(list);
 }
 
 /* in-flight requests: a short list (bounded by concurrent calls) scanned under its own lock */

@@ -22,17 +22,20 @@ bool session_delete(const char *id, const char *token_id);
 int session_count(void);
 
 /* the session's server-to-client GET stream (mcp.md §2): one at a time, a new one replacing
- * (and ending) the old; false when the session is unknown */
+ * (and ending) the old; with last_event_id (may be NULL) the kept messages after it are sent
+ * again first. False when the session is unknown. */
 typedef struct sse_stream sse_stream;
-bool session_attach_stream(const char *id, const char *token_id, sse_stream *s, bool *busy);
+bool session_attach_stream(const char *id, const char *token_id, sse_stream *s,
+                           const char *last_event_id);
+/* a message for every session's GET stream, numbered per session (its event id) and kept for
+ * replay */
+void session_broadcast(const char *msg);
+
 /* in-flight requests of a session, so notifications/cancelled can stop one (mcp.md §10);
  * key: the request id as canonical JSON text */
 void session_inflight_add(const char *id, const char *request_key, atomic_bool *cancel);
 void session_inflight_remove(const char *id, const char *request_key);
 /* set the cancel flag of that request; false when it is not (or no longer) running */
 bool session_cancel(const char *id, const char *request_key);
-
-/* call fn on every live GET stream (a new reference each, released after fn) */
-void session_each_stream(void (*fn)(sse_stream *s, void *ctx), void *ctx);
 
 #endif

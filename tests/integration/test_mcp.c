@@ -584,3 +584,30 @@ Test(mcp, sigterm_ends_open_streams_and_exits, .init = up, .fini = down)
     cr_assert(got && strstr(got, ": shutdown"), "the stream is told: %s", got);
     free(got);
 }
+
+Test(mcp, last_event_id_replays_what_was_missed, .init = up, .fini = down)
+{
+    const char *sid = initialize(S.token, "2025-11-25");
+    char session[64];
+    snprintf(session, sizeof session, "%s", sid);
+    /* no stream open while the tool list changes */
+    char tok[80];
+    cr_assert(srv_token(&S, "newcomer", "search", tok));
+    usleep(1500000);
+    /* the client comes back: it had seen the priming event 0 */
+    char out[400], cmd[1024];
+    snprintf(out, sizeof out, "%s/resume.out", S.dir);
+    snprintf(cmd, sizeof cmd,
+             "curl -sN --max-time 1 -H 'Authorization: Bearer %s' -H 'Accept: text/event-stream' "
+             "-H 'Mcp-Session-Id: %s' -H 'Last-Event-ID: 0' http://127.0.0.1:%d/mcp > '%s' "
+             "2>/dev/null; true",
+             S.token, session, S.port, out);
+    cr_assert_eq(system(cmd), 0);
+    char *got = slurp(out);
+    cr_assert(
+        got && strstr(got, "id: 1\nevent: message\ndata: "
+                           "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}"),
+        "%s", got);
+    cr_assert_null(strstr(got, "id: 0\n"), "no priming event on a resumed stream: %s", got);
+    free(got);
+}
