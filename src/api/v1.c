@@ -138,6 +138,28 @@ static void capabilities(http_req *r)
                         "http-mcp", "stable"));
 }
 
+void api_tool_call(http_req *r, dispatch_req *req, dispatch_res *res)
+{
+    const char *wh = http_header(r, "x-leanctx-workspace");
+    req->cfg = r->cfg;
+    req->who = &r->who;
+    req->workspace_header = wh ? wh : http_header(r, "X-Workspace");
+    req->cancel = &r->cancel;
+    req->a = &r->a;
+    dispatch_res_init(res);
+    tool_dispatch(req, res);
+    r->audit.tool = arena_strdup(&r->a, req->name);
+    r->audit.workspace_id = res->workspace_id;
+    r->audit.allowed = res->allowed;
+    r->audit.has_args = res->has_args;
+    memcpy(r->audit.args_md5, res->args_md5, sizeof res->args_md5);
+    memcpy(r->audit.args_hmac, res->args_hmac, sizeof res->args_hmac);
+    if (res->has_rate) {
+        http_rate_headers(r, res->rate_policy, &res->rate,
+                          res->code == ERR_RATE_LIMITED || res->code == ERR_CONCURRENCY_LIMITED);
+    }
+}
+
 static void tools_call(http_req *r)
 {
     json_t *body = r->json;
@@ -162,34 +184,14 @@ static void tools_call(http_req *r)
         http_error(r, ERR_INVALID_REQUEST, "workspaceId and channelId must be strings", NULL);
         return;
     }
-    const char *wh = http_header(r, "x-leanctx-workspace");
-    if (!wh) {
-        wh = http_header(r, "X-Workspace");
-    }
     dispatch_req req = {
-        .cfg = r->cfg,
-        .who = &r->who,
         .name = name,
         .args = args,
         .workspace_body = json_is_string(wsb) ? json_string_value(wsb) : NULL,
-        .workspace_header = wh,
         .channel_body = json_is_string(chb) ? json_string_value(chb) : NULL,
-        .cancel = &r->cancel,
-        .a = &r->a,
     };
     dispatch_res res;
-    dispatch_res_init(&res);
-    tool_dispatch(&req, &res);
-    r->audit.tool = arena_strdup(&r->a, name);
-    r->audit.workspace_id = res.workspace_id;
-    r->audit.allowed = res.allowed;
-    r->audit.has_args = res.has_args;
-    memcpy(r->audit.args_md5, res.args_md5, sizeof res.args_md5);
-    memcpy(r->audit.args_hmac, res.args_hmac, sizeof res.args_hmac);
-    if (res.has_rate) {
-        http_rate_headers(r, res.rate_policy, &res.rate,
-                          res.code == ERR_RATE_LIMITED || res.code == ERR_CONCURRENCY_LIMITED);
-    }
+    api_tool_call(r, &req, &res);
     if (res.code == ERR_OK) {
         buf b;
         buf_init(&b, 0);

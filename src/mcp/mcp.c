@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "core/alloc.h"
 #include "core/crypto.h"
 #include "core/jsonx.h"
@@ -414,33 +415,14 @@ static void call_tool(mcp_call *m)
     if (args && json_is_null(args)) {
         args = NULL;
     }
-    const char *wh = http_header(r, "x-leanctx-workspace");
-    if (!wh) {
-        wh = http_header(r, "X-Workspace");
-    }
     dispatch_req req = {
-        .cfg = r->cfg,
-        .who = &r->who,
         .name = name,
         .args = args,
-        .workspace_header = wh,
-        .cancel = &r->cancel,
-        .a = &r->a,
         .progress = m->stream ? send_progress : NULL,
         .progress_ctx = m,
     };
     dispatch_res res;
-    dispatch_res_init(&res);
-    tool_dispatch(&req, &res);
-    r->audit.workspace_id = res.workspace_id;
-    r->audit.allowed = res.allowed;
-    r->audit.has_args = res.has_args;
-    memcpy(r->audit.args_md5, res.args_md5, sizeof res.args_md5);
-    memcpy(r->audit.args_hmac, res.args_hmac, sizeof res.args_hmac);
-    bool limited = res.code == ERR_RATE_LIMITED || res.code == ERR_CONCURRENCY_LIMITED;
-    if (res.has_rate) {
-        http_rate_headers(r, res.rate_policy, &res.rate, limited);
-    }
+    api_tool_call(r, &req, &res);
     const tool_def *d = registry_find(name);
     if (res.code == ERR_REQUEST_TIMEOUT && atomic_load(&r->cancel)) {
         /* cancelled by the client (notifications/cancelled): the spec sends nothing more; an
