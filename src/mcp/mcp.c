@@ -46,6 +46,7 @@ static bool is_legacy_version(const char *v)
 typedef struct mcp_call {
     http_req *r;
     sse_stream *stream; /* answers go here as events when the call streams (mcp.md §7) */
+    buf *batch;         /* answers are collected here inside a batch (2025-03-26) */
     json_t *id;         /* borrowed from the body; NULL for notifications */
     const char *method;
     json_t *params;
@@ -60,6 +61,12 @@ typedef struct mcp_call {
 /* the message in b is the answer: the HTTP response, or the stream's last event */
 static void send_message(mcp_call *m, int status, buf *b)
 {
+    if (m->batch) {
+        buf_putc(m->batch, m->batch->len ? ',' : '[');
+        buf_append(m->batch, b->ptr ? b->ptr : "null", b->ptr ? b->len : 4);
+        buf_release(b);
+        return;
+    }
     if (m->stream) {
         sse_event(m->stream, NULL, "message", b->ptr ? b->ptr : "", b->len);
         buf_release(b);
@@ -594,17 +601,19 @@ static void m_listen(mcp_call *m);
 
 /* ---- the endpoint ---- */
 
-static void mcp_post(http_req *r)
+/* a notification or a response needs no answer: 202, or nothing inside a batch */
+static void accepted(mcp_call *m)
 {
-    mcp_call m = {.r = r};
-    json_t *msg = r->json;
-    r->audit.method = "/mcp";
-    if (json_is_array(msg)) {
-        reply_error(&m, 400, -32600,
-                    "JSON-RPC batches are not accepted; send one message per request",
-                    "invalid_request", NULL);
-        return;
+    if (!m->batch) {
+        http_empty(m->r, 202);
     }
+}
+
+/* one JSON-RPC message (the whole body, or one member of a batch) */
+static void handle(mcp_call *mm, json_t *msg)
+{
+    mcp_call m = *mm;
+    http_req *r = m.r;
     const char *jv = jsonx_str(msg, "jsonrpc");
     if (!json_is_object(msg) || !jv || strcmp(jv, "2.0") != 0) {
         reply_error(&m, 400, -32600, "not a JSON-RPC 2.0 message", "invalid_request", NULL);
@@ -619,7 +628,7 @@ static void mcp_post(http_req *r)
     const char *method = jsonx_str(msg, "method");
     if (!method) {
         if (id && (json_object_get(msg, "result") || json_object_get(msg, "error"))) {
-            http_empty(r, 202); /* a response to a server request: ctxd sends none */
+            accepted(&m); /* a response to a server request: ctxd sends none */
             return;
         }
         reply_error(&m, 400, -32600, "method is required", "invalid_request", NULL);
@@ -648,6 +657,11 @@ static void mcp_post(http_req *r)
         reply_error(&m, 400, -32602, "_meta is missing " META_VERSION, NULL, NULL);
         return;
     } else if (strcmp(method, "initialize") == 0) {
+        if (m.batch) {
+            reply_error(&m, 400, -32600, "initialize must not be part of a batch",
+                        "invalid_request", NULL);
+            return;
+        }
         if (!charge(&m)) {
             return;
         }
@@ -683,11 +697,11 @@ static void mcp_post(http_req *r)
             }
         }
         r->audit.allowed = true;
-        http_empty(r, 202);
+        accepted(&m);
         return;
     }
     if (strcmp(method, "tools/call") == 0) {
-        if (wants_stream(r)) {
+        if (!m.batch && wants_stream(r)) {
             start_streaming_call(&m);
             return;
         }
@@ -712,6 +726,46 @@ static void mcp_post(http_req *r)
         r->audit.allowed = false;
         reply_error(&m, m.modern ? 404 : 200, -32601, msg2, NULL, NULL);
     }
+}
+
+static void mcp_post(http_req *r)
+{
+    mcp_call m = {.r = r};
+    json_t *msg = r->json;
+    r->audit.method = "/mcp";
+    if (!json_is_array(msg)) {
+        handle(&m, msg);
+        return;
+    }
+    /* A batch: only the 2025-03-26 revision has them (and says servers must accept them);
+       later ones and the stateless era forbid them (mcp.md §1) */
+    const char *sid = http_header(r, "Mcp-Session-Id");
+    char version[16];
+    if (!sid || !session_touch(sid, r->who.token_id, version) ||
+        strcmp(version, "2025-03-26") != 0 || json_array_size(msg) == 0 ||
+        json_array_size(msg) > 100) {
+        reply_error(&m, 400, -32600,
+                    "JSON-RPC batches are accepted only inside a 2025-03-26 session (1-100 "
+                    "messages); send one message per request",
+                    "invalid_request", NULL);
+        return;
+    }
+    buf out;
+    buf_init(&out, 0);
+    m.batch = &out;
+    size_t i;
+    json_t *one;
+    json_array_foreach (msg, i, one) {
+        handle(&m, one);
+    }
+    r->audit.method = "batch"; /* not the last member's method */
+    if (out.len == 0) {
+        buf_release(&out);
+        http_empty(r, 202); /* notifications only */
+        return;
+    }
+    buf_putc(&out, ']');
+    http_json_buf(r, 200, &out);
 }
 
 static void mcp_get(http_req *r)
@@ -895,6 +949,9 @@ static void well_known_root(http_req *r)
 /* a tools/call of a tool that walks a tree goes to the pool; everything else is quick */
 static bool post_needs_pool(http_req *r)
 {
+    if (json_is_array(r->json)) {
+        return true; /* a batch may hold any call: off the connection thread */
+    }
     const char *method = jsonx_str(r->json, "method");
     if (!method || strcmp(method, "tools/call") != 0 || wants_stream(r)) {
         return false; /* a streaming call answers here and hands its work to the pool itself */

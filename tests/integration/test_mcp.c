@@ -611,3 +611,43 @@ Test(mcp, last_event_id_replays_what_was_missed, .init = up, .fini = down)
     cr_assert_null(strstr(got, "id: 0\n"), "no priming event on a resumed stream: %s", got);
     free(got);
 }
+
+Test(mcp, batches_inside_a_2025_03_26_session, .init = up, .fini = down)
+{
+    const char *sid = initialize(S.token, "2025-03-26");
+    char h[160];
+    snprintf(h, sizeof h, "Mcp-Session-Id: %s", sid);
+    const char *eh[] = {h, NULL};
+    resp *r = post(S.token, eh,
+                   "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},"
+                   "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"},"
+                   "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{"
+                   "\"name\":\"ctx_read\",\"arguments\":{\"path\":\"src/util.c\",\"mode\":"
+                   "\"lines:1-1\"}}},"
+                   "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"nope\"}]");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    cr_assert(json_is_array(r->json), "%s", r->body);
+    cr_assert_eq(json_array_size(r->json), 3, "one answer per request, none for the notification");
+    cr_assert_eq(json_integer_value(json_object_get(json_array_get(r->json, 0), "id")), 1);
+    cr_assert(strstr(r->body, "int add(int a, int b)"), "%s", r->body);
+    cr_assert_eq(json_integer_value(
+                     json_object_get(json_object_get(json_array_get(r->json, 2), "error"), "code")),
+                 -32601);
+    resp_free(r);
+    /* notifications only: 202 */
+    r = post(S.token, eh, "[{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}]");
+    cr_assert_eq(r->status, 202, "%s", r->body);
+    resp_free(r);
+    /* initialize in a batch is refused inside it */
+    r = post(S.token, eh, "[{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"initialize\"}]");
+    cr_assert_eq(rpc_code(r), 0);
+    cr_assert(strstr(r->body, "must not be part of a batch"), "%s", r->body);
+    resp_free(r);
+    /* in a later revision's session: refused whole */
+    const char *sid2 = initialize(S.token, "2025-06-18");
+    snprintf(h, sizeof h, "Mcp-Session-Id: %s", sid2);
+    r = post(S.token, eh, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]");
+    cr_assert_eq(r->status, 400, "%s", r->body);
+    cr_assert_eq(rpc_code(r), -32600);
+    resp_free(r);
+}
