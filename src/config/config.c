@@ -458,6 +458,7 @@ static void config_free(config *c)
     xfree(c->audit_log_path);
     xfree(c->data_dir);
     xfree(c->audit_hmac_key_file);
+    xfree(c->public_url);
     xfree(c);
 }
 
@@ -488,6 +489,7 @@ static const char *const known_fields[] = {"host",
                                            "auditSyncMs",
                                            "workerThreads",
                                            "legacyRateLimitHeaders",
+                                           "publicUrl",
                                            NULL};
 
 static atomic_ulong generation_counter;
@@ -579,6 +581,21 @@ config *config_load(const char *path, bool open_roots, config_problems *p)
     c->audit_sync_ms = get_int(root, "auditSyncMs", 1000, 0, 3600000, p);
     c->worker_threads = (int)get_int(root, "workerThreads", 0, 0, 1024, p);
     c->legacy_rate_limit_headers = get_bool(root, "legacyRateLimitHeaders", false, p);
+    c->public_url = get_string(root, "publicUrl", NULL, p);
+    if (c->public_url) {
+        size_t n = strlen(c->public_url);
+        bool scheme =
+            strncmp(c->public_url, "http://", 7) == 0 || strncmp(c->public_url, "https://", 8) == 0;
+        bool plain = true;
+        for (size_t i = 0; i < n; i++) {
+            unsigned char ch = (unsigned char)c->public_url[i];
+            plain = plain && ch > 0x20 && ch < 0x7f && ch != '"' && ch != '\\';
+        }
+        if (!scheme || !plain || n > 200 || c->public_url[n - 1] == '/') {
+            config_problem(p, "publicUrl: must be an http:// or https:// URL without a trailing "
+                              "slash, quotes or spaces (at most 200 characters)");
+        }
+    }
 
     char *dd = get_string(root, "dataDir", "ctxd-data", p);
     c->data_dir = dd ? abs_path(c->dir, dd) : NULL;

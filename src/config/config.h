@@ -73,6 +73,7 @@ typedef struct config {
     int64_t audit_sync_ms;
     int worker_threads; /* HTTP connection threads */
     bool legacy_rate_limit_headers;
+    char *public_url; /* NULL, or http(s)://host[:port][/path] without a trailing slash */
 } config;
 
 typedef struct config_problems {

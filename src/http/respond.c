@@ -78,9 +78,14 @@ void http_empty(http_req *r, int status)
 
 bool http_base_url(http_req *r, char *out, size_t cap)
 {
-    /* plain HTTP: ctxd serves no TLS, so an https:// URL made up here would point nowhere
-       (a proxy in front names itself with publicUrl, later); a Host that is not a plain
-       host[:port] is refused so it can never break the quoting of a header */
+    /* config publicUrl names the server as clients reach it (behind a TLS-terminating proxy);
+       else plain HTTP, since ctxd serves no TLS and an https:// URL made up here would point
+       nowhere. A Host that is not a plain host[:port] is refused so it can never break the
+       quoting of a header. */
+    if (r->cfg->public_url) {
+        snprintf(out, cap, "%s", r->cfg->public_url);
+        return true;
+    }
     const char *h = http_header(r, "Host");
     if (!h || !*h || strlen(h) > 255) {
         return false;

@@ -651,3 +651,29 @@ Test(mcp, batches_inside_a_2025_03_26_session, .init = up, .fini = down)
     cr_assert_eq(rpc_code(r), -32600);
     resp_free(r);
 }
+
+Test(mcp, public_url_names_the_resource)
+{
+    srv_init(&S);
+    srv_config(&S, "\"publicUrl\": \"https://ctxd.example.internal\"");
+    cr_assert(srv_start(&S));
+    resp *r = req(&S, "GET", "/.well-known/oauth-protected-resource/mcp", NULL, NULL, NULL);
+    cr_assert_str_eq(json_string_value(json_object_get(r->json, "resource")),
+                     "https://ctxd.example.internal/mcp");
+    resp_free(r);
+    r = post(NULL, NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{}}");
+    cr_assert(strstr(resp_header(r, "WWW-Authenticate"),
+                     "resource_metadata=\"https://ctxd.example.internal/.well-known/"
+                     "oauth-protected-resource/mcp\""),
+              "%s", resp_header(r, "WWW-Authenticate"));
+    resp_free(r);
+    srv_cleanup(&S);
+    /* a bad one is refused at start, named */
+    srv_init(&S);
+    srv_config(&S, "\"publicUrl\": \"ctxd.example.internal/\"");
+    cr_assert_not(srv_start(&S));
+    char *log = slurp(S.log);
+    cr_assert(strstr(log, "publicUrl: must be an http:// or https:// URL"), "%s", log);
+    free(log);
+    srv_cleanup(&S);
+}
