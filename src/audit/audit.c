@@ -258,6 +258,13 @@ bool audit_write(const audit_record *r)
     put_str(&line, "sourceIp", r->source_ip);
     put_str(&line, "argumentsMd5", r->has_args ? r->args_md5 : NULL);
     put_str(&line, "argumentsHmac", r->has_args ? r->args_hmac : NULL);
+    if (r->flood_count > 0) {
+        char first[32], last[32];
+        clock_rfc3339(r->flood_first_ms, first);
+        clock_rfc3339(r->flood_last_ms, last);
+        buf_printf(&line, ",\"count\":%ld,\"firstTs\":\"%s\",\"lastTs\":\"%s\"", r->flood_count,
+                   first, last);
+    }
     buf_puts(&line, "}\n");
     if (line.failed) {
         buf_release(&line);

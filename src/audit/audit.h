@@ -35,6 +35,9 @@ typedef struct audit_record {
     bool has_args;
     char args_md5[33];
     char args_hmac[65];
+    /* a flood summary (flood.h): refusals counted, first and last; count 0 = not a summary */
+    long flood_count;
+    int64_t flood_first_ms, flood_last_ms;
 } audit_record;
 
 /* open the log (creating its directory) and load or create the HMAC key; a sentence in why */

@@ -25,6 +25,7 @@
 #include "config/rewrite.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "http/flood.h"
 #include "http/http.h"
 #include "mcp/mcp.h"
 #include "tools/dispatch.h"
@@ -335,6 +336,7 @@ int cli_serve(int argc, char **argv)
         if (n == 0) {
             /* quiet for 5 s: give freed heap back to the system, so RSS follows the load */
             malloc_trim(0);
+            flood_flush();
             continue;
         }
         if (pfd[0].revents & POLLIN) {

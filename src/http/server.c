@@ -32,6 +32,7 @@
 #include "core/log.h"
 #include "core/pool.h"
 #include "core/strutil.h"
+#include "http/flood.h"
 #include "http/http.h"
 #include "http/sse.h"
 
@@ -185,10 +186,8 @@ static bool admit(http_req *r, const char *ip_key)
             http_error(r, ERR_RATE_LIMITED, msg,
                        json_pack("{s:s, s:I}", "policy", "ip", "retryAfterMs",
                                  (json_int_t)(st.retry_after * 1000)));
-            /* a flood is summarized: one audit line per address per minute (DESIGN §11.8) */
-            char fk[128];
-            snprintf(fk, sizeof fk, "flood:%s", ip_key);
-            r->audited = limiter_take(ip_limiter, fk, 1, 1.0 / 60, 1, NULL);
+            /* a flood is summarized: one audit line per address per minute (flood.h) */
+            r->audited = r->audited && flood_refusal(r->ip, r->route->path);
             return false;
         }
         if (ar == AUTH_CONFLICT) {
