@@ -97,3 +97,36 @@ bool crypto_equal(const void *a, const void *b, size_t n)
 {
     return CRYPTO_memcmp(a, b, n) == 0;
 }
+
+void crypto_base64url(const void *in, size_t n, char *out)
+{
+    int len = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+    while (len > 0 && out[len - 1] == '=') {
+        len--;
+    }
+    out[len] = '\0';
+    for (int i = 0; i < len; i++) {
+        out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+    }
+}
+
+long crypto_base64_decode(const char *in, size_t n, unsigned char *out, size_t cap)
+{
+    /* EVP_DecodeBlock wants whole 4-character groups and counts padding as zero bytes */
+    char padded[1024];
+    size_t pad = (4 - n % 4) % 4;
+    if (n + pad >= sizeof padded || (n + pad) / 4 * 3 > cap) {
+        return -1;
+    }
+    memcpy(padded, in, n);
+    memset(padded + n, '=', pad);
+    size_t total = n + pad, eq = 0;
+    while (eq < total && eq < 2 && padded[total - 1 - eq] == '=') {
+        eq++;
+    }
+    int len = EVP_DecodeBlock(out, (const unsigned char *)padded, (int)total);
+    if (len < 0 || (size_t)len < eq) {
+        return -1;
+    }
+    return len - (long)eq;
+}

@@ -20,6 +20,11 @@ bool crypto_random(void *out, size_t n);
 /* 2n hex chars from n random bytes, NUL-terminated; out must hold 2n+1 */
 bool crypto_random_hex(size_t n, char *out);
 bool crypto_equal(const void *a, const void *b, size_t n);
+/* base64url without padding (RFC 4648 §5); out must hold 4 * ceil(n / 3) + 1 */
+void crypto_base64url(const void *in, size_t n, char *out);
+/* standard base64 (padding optional) into out; the decoded length, or -1 when in is not
+   base64 or the result does not fit cap */
+long crypto_base64_decode(const char *in, size_t n, unsigned char *out, size_t cap);
 void crypto_hex(const unsigned char *in, size_t n, char *out);
 
 #endif

@@ -136,7 +136,8 @@ static bool admit(http_req *r, const char *ip_key)
     config *c = r->cfg;
     const char *host = http_header(r, "Host");
     const char *origin = http_header(r, "Origin");
-    if (origin && http_host_allowed(c, host) && http_origin_allowed(c, origin, host)) {
+    bool host_ok = http_host_allowed(c, host), origin_ok = http_origin_allowed(c, origin, host);
+    if (origin && host_ok && origin_ok) {
         /* a browser may read the answer (and the headers it needs) */
         http_header_add(r, "Access-Control-Allow-Origin", origin);
         http_header_add(r, "Vary", "Origin");
@@ -144,9 +145,9 @@ static bool admit(http_req *r, const char *ip_key)
                         "Mcp-Session-Id, WWW-Authenticate, Retry-After, RateLimit, "
                         "RateLimit-Policy, X-Request-Id");
     }
-    if (!http_host_allowed(c, host) || !http_origin_allowed(c, origin, host)) {
+    if (!host_ok || !origin_ok) {
         http_error(r, ERR_FORBIDDEN_ORIGIN,
-                   !http_host_allowed(c, host)
+                   !host_ok
                        ? "Host header not allowed for this server (see allowedHosts)"
                        : "Origin not allowed (see allowedHosts)",
                    NULL);
@@ -389,25 +390,16 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         if (decide(r)) {
             run(r); /* a body route with an empty body: the parse refuses it */
         }
-        if (r->in_pool) {
-            return MHD_YES;
-        }
-        return queue(r);
-    }
-    if (r->in_pool) {
+    } else if (r->in_pool) {
         if (!r->responded) {
             return MHD_YES; /* woken early: the pool has not answered yet */
         }
         r->in_pool = false;
-        return queue(r);
-    }
-    if (!r->responded) {
+    } else if (!r->responded) {
         run(r);
-        if (r->in_pool) {
-            return MHD_YES; /* suspended until the pool is done */
-        }
     }
-    return queue(r);
+    /* a route handed to the pool answers when the pool resumes the connection */
+    return r->in_pool ? MHD_YES : queue(r);
 }
 
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,

@@ -154,29 +154,11 @@ static bool header_value(const char *h, char *out, size_t cap)
 {
     size_t n = strlen(h);
     if (n >= 12 && strncmp(h, "=?base64?", 9) == 0 && strcmp(h + n - 2, "?=") == 0) {
-        static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        unsigned v = 0;
-        int bits = 0;
-        size_t o = 0;
-        for (size_t i = 9; i < n - 2; i++) {
-            if (h[i] == '=') {
-                break;
-            }
-            const char *p = strchr(al, h[i]);
-            if (!p || !h[i]) {
-                return false;
-            }
-            v = v << 6 | (unsigned)(p - al);
-            bits += 6;
-            if (bits >= 8) {
-                bits -= 8;
-                if (o + 1 >= cap) {
-                    return false;
-                }
-                out[o++] = (char)(v >> bits & 0xFF);
-            }
+        long len = crypto_base64_decode(h + 9, n - 11, (unsigned char *)out, cap - 1);
+        if (len < 0 || memchr(out, '\0', (size_t)len)) {
+            return false;
         }
-        out[o] = '\0';
+        out[len] = '\0';
         return true;
     }
     snprintf(out, cap, "%s", h);
@@ -286,26 +268,6 @@ static void catalog_hash(char out[17])
     buf_release(&b);
 }
 
-static void b64url(const char *in, size_t n, char *out)
-{
-    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)(unsigned char)in[i] << 16 |
-                     (i + 1 < n ? (unsigned)(unsigned char)in[i + 1] << 8 : 0) |
-                     (i + 2 < n ? (unsigned char)in[i + 2] : 0);
-        out[o++] = al[v >> 18 & 63];
-        out[o++] = al[v >> 12 & 63];
-        if (i + 1 < n) {
-            out[o++] = al[v >> 6 & 63];
-        }
-        if (i + 2 < n) {
-            out[o++] = al[v & 63];
-        }
-    }
-    out[o] = '\0';
-}
-
 static void m_tools_list(mcp_call *m)
 {
     http_req *r = m->r;
@@ -322,7 +284,7 @@ static void m_tools_list(mcp_call *m)
                  off += PAGE_SIZE) {
                 char plain[64], enc[100];
                 snprintf(plain, sizeof plain, "v1:%s:%zu", hash, off);
-                b64url(plain, strlen(plain), enc);
+                crypto_base64url(plain, strlen(plain), enc);
                 if (strcmp(enc, cursor) == 0) {
                     ok = true;
                     offset = off;
@@ -353,7 +315,7 @@ static void m_tools_list(mcp_call *m)
     if (more) {
         char plain[64], enc[100];
         snprintf(plain, sizeof plain, "v1:%s:%zu", hash, offset + PAGE_SIZE);
-        b64url(plain, strlen(plain), enc);
+        crypto_base64url(plain, strlen(plain), enc);
         json_object_set_new(result, "nextCursor", json_string(enc));
     }
     if (m->modern) {
@@ -394,6 +356,21 @@ static void send_progress(void *ctx, double done, double total, const char *mess
 }
 
 static void call_tool(mcp_call *m);
+
+/* a refusal the model can act on, answered as a tool result with isError (mcp.md §6), in the
+   shape tools use for their own failures */
+static void reply_refusal_as_result(mcp_call *m, err code, const char *message)
+{
+    dispatch_res shown;
+    dispatch_res_init(&shown);
+    tool_fail(&shown.out, err_code(code), "%s", message);
+    buf b;
+    buf_init(&b, 0);
+    dispatch_write_result(&b, &shown, m->modern ? "\"resultType\":\"complete\"" : NULL);
+    dispatch_res_release(&shown);
+    m->r->audit.denied_reason = err_code(code);
+    reply_raw(m, 200, &b);
+}
 
 /* a legacy call can be cancelled by id (notifications/cancelled from its session) */
 static void m_tools_call(mcp_call *m)
@@ -456,18 +433,7 @@ static void call_tool(mcp_call *m)
     case ERR_INVALID_ARGUMENTS:
     case ERR_INVALID_REQUEST: {
         /* input the model can fix: a tool error it sees, in every era (mcp.md §6) */
-        dispatch_res shown;
-        dispatch_res_init(&shown);
-        buf_printf(&shown.out.text, "ERROR: %s", res.message);
-        shown.out.is_error = true;
-        shown.out.structured =
-            json_pack("{s:s, s:s}", "error_code", err_code(res.code), "message", res.message);
-        buf b;
-        buf_init(&b, 0);
-        dispatch_write_result(&b, &shown, m->modern ? "\"resultType\":\"complete\"" : NULL);
-        dispatch_res_release(&shown);
-        r->audit.denied_reason = err_code(res.code);
-        reply_raw(m, 200, &b);
+        reply_refusal_as_result(m, res.code, res.message);
         break;
     }
     case ERR_UNKNOWN_TOOL: {
@@ -480,18 +446,7 @@ static void call_tool(mcp_call *m)
         if (d && registry_visible(d, r->who.scopes)) {
             /* the tool is the caller's, the action is not: a result, not an OAuth step-up
                that static keys cannot satisfy (DESIGN §11.2) */
-            dispatch_res shown;
-            dispatch_res_init(&shown);
-            buf_printf(&shown.out.text, "ERROR: %s", res.message);
-            shown.out.is_error = true;
-            shown.out.structured =
-                json_pack("{s:s, s:s}", "error_code", "scope_denied", "message", res.message);
-            buf b;
-            buf_init(&b, 0);
-            dispatch_write_result(&b, &shown, m->modern ? "\"resultType\":\"complete\"" : NULL);
-            dispatch_res_release(&shown);
-            r->audit.denied_reason = "scope_denied";
-            reply_raw(m, 200, &b);
+            reply_refusal_as_result(m, res.code, res.message);
         } else {
             buf s;
             buf_init(&s, 512);

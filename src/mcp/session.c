@@ -70,25 +70,6 @@ static void unlink_slot(int i)
     }
 }
 
-static void b64url(const unsigned char *in, size_t n, char *out)
-{
-    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
-                     (i + 2 < n ? in[i + 2] : 0);
-        out[o++] = al[v >> 18 & 63];
-        out[o++] = al[v >> 12 & 63];
-        if (i + 1 < n) {
-            out[o++] = al[v >> 6 & 63];
-        }
-        if (i + 2 < n) {
-            out[o++] = al[v & 63];
-        }
-    }
-    out[o] = '\0';
-}
-
 /* drop expired sessions; returns a free slot index or -1 */
 static int sweep(int64_t now)
 {
@@ -122,7 +103,9 @@ bool session_create(const char *token_id, const char *version, char id[SESSION_I
     if (!crypto_random(raw, sizeof raw)) {
         return false;
     }
-    b64url(raw, sizeof raw, id);
+    char enc[48]; /* 44 characters of encoding, padding and NUL before they are cut */
+    crypto_base64url(raw, sizeof raw, enc);
+    memcpy(id, enc, SESSION_ID_LEN + 1);
     pthread_mutex_lock(&lock);
     if (!table) {
         table = xcalloc(MAX_SESSIONS, sizeof *table);

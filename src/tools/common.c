@@ -76,7 +76,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-void strlist_sort(strlist *l)
+void strlist_sort_unique(strlist *l)
 {
     if (l->n > 1) {
         qsort(l->v, l->n, sizeof *l->v, cmp_str);

@@ -23,7 +23,7 @@ typedef struct strlist {
 } strlist;
 bool strlist_push(strlist *l, arena *a, const char *s, size_t len);
 /* sort in byte order and drop duplicates */
-void strlist_sort(strlist *l);
+void strlist_sort_unique(strlist *l);
 void strlist_release(strlist *l);
 
 /* the `paths` argument (array of strings) or else the single `path` (default def) */

@@ -97,7 +97,7 @@ err tool_ctx_glob(tool_call *call, tool_out *out)
         total.denied += st.denied;
         total.timed_out |= st.timed_out;
     }
-    strlist_sort(&c.hits);
+    strlist_sort_unique(&c.hits);
     size_t max = (size_t)arg_int(call, "max_results", 200);
     json_t *files = json_array();
     if (c.hits.n == 0) {

@@ -13,7 +13,6 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-#include <errno.h>
 #include <fcntl.h>
 #include <pcre2.h>
 #include <pthread.h>
@@ -98,7 +97,6 @@ typedef struct search_job {
     atomic_bool oom;
     atomic_size_t failed_lines; /* lines the engine gave up on (match limit) */
     pcre2_match_context *mctx;
-    pthread_mutex_t arena_lock;
 } search_job;
 
 typedef struct collect_ctx {
@@ -530,7 +528,7 @@ static void *worker(void *varg)
         if (job_expired(job)) {
             break;
         }
-        if (wa->reporter) {
+        if (wa->reporter && job->call->progress) {
             char msg[64];
             snprintf(msg, sizeof msg, "searched %zu of %zu files", i, job->files.n);
             tool_progress(job->call, (double)i, (double)job->files.n, msg);
@@ -782,7 +780,7 @@ static err search_one(tool_call *call, tool_out *out, const json_t *q, json_t *m
         }
     }
     strlist_release(&roots);
-    strlist_sort(&job.files); /* overlapping roots: each file once */
+    strlist_sort_unique(&job.files); /* overlapping roots: each file once */
 
     /* search in parallel */
     job.res = xcalloc(job.files.n + 1, sizeof *job.res);
@@ -878,17 +876,15 @@ static err search_one(tool_call *call, tool_out *out, const json_t *q, json_t *m
                     buf_printf(o, ":%s", a);
                 }
                 buf_putc(o, ' ');
+                size_t at = o->len;
                 render_text(o, h);
-                buf_putc(o, '\n');
-                if (matches_out) {
-                    buf t;
-                    buf_init(&t, 0);
-                    render_text(&t, h);
-                    json_array_append_new(matches_out, json_pack("{s:s, s:I, s:s}", "path", fr->rel,
-                                                                 "line", (json_int_t)h->line,
-                                                                 "text", t.ptr ? t.ptr : ""));
-                    buf_release(&t);
+                if (matches_out && !o->failed) {
+                    /* the same rendering, once: structuredContent repeats the shown text */
+                    json_t *m = json_pack("{s:s, s:I, s:s%}", "path", fr->rel, "line",
+                                          (json_int_t)h->line, "text", o->ptr + at, o->len - at);
+                    json_array_append_new(matches_out, m);
                 }
+                buf_putc(o, '\n');
             }
         }
         if (total > shown) {

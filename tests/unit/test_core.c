@@ -390,3 +390,22 @@ Test(err, table)
     cr_assert_str_eq(err_code(ERR_CANCELLED), "request_timeout");
     cr_assert_eq(err_rpc_code(ERR_INVALID_ARGUMENTS), -32602);
 }
+
+Test(crypto, base64url_and_decode)
+{
+    char out[64];
+    crypto_base64url("", 0, out);
+    cr_assert_str_eq(out, "");
+    crypto_base64url("\xfb\xff", 2, out); /* +/ in standard base64 become -_ */
+    cr_assert_str_eq(out, "-_8");
+    crypto_base64url("foobar", 6, out);
+    cr_assert_str_eq(out, "Zm9vYmFy");
+    unsigned char dec[32];
+    cr_assert_eq(crypto_base64_decode("Y3R4X3RyZWU=", 12, dec, sizeof dec), 8);
+    cr_assert(memcmp(dec, "ctx_tree", 8) == 0);
+    cr_assert_eq(crypto_base64_decode("Y3R4X3RyZWU", 11, dec, sizeof dec), 8, "padding optional");
+    cr_assert_eq(crypto_base64_decode("Zg", 2, dec, sizeof dec), 1);
+    cr_assert_eq(dec[0], 'f');
+    cr_assert_eq(crypto_base64_decode("Y3R4*", 5, dec, sizeof dec), -1, "not base64");
+    cr_assert_eq(crypto_base64_decode("Zm9vYmFy", 8, dec, 3), -1, "does not fit");
+}
