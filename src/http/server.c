@@ -147,9 +147,8 @@ static bool admit(http_req *r, const char *ip_key)
     }
     if (!host_ok || !origin_ok) {
         http_error(r, ERR_FORBIDDEN_ORIGIN,
-                   !host_ok
-                       ? "Host header not allowed for this server (see allowedHosts)"
-                       : "Origin not allowed (see allowedHosts)",
+                   !host_ok ? "Host header not allowed for this server (see allowedHosts)"
+                            : "Origin not allowed (see allowedHosts)",
                    NULL);
         return false;
     }

@@ -33,7 +33,6 @@ struct sse_stream {
 
 static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
 static sse_stream *streams;
-static int nstreams;
 static pthread_t ticker;
 static bool ticker_started;
 
@@ -150,14 +149,6 @@ void sse_shutdown(void)
     }
 }
 
-int sse_open_count(void)
-{
-    pthread_mutex_lock(&list_lock);
-    int n = nstreams;
-    pthread_mutex_unlock(&list_lock);
-    return n;
-}
-
 static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
 {
     (void)pos;
@@ -197,7 +188,6 @@ static void reader_done(void *cls)
     if (s->next) {
         s->next->prev = s->prev;
     }
-    nstreams--;
     pthread_mutex_unlock(&list_lock);
     pthread_mutex_lock(&s->lock);
     s->gone = true;
@@ -276,7 +266,6 @@ sse_stream *sse_begin(http_req *r)
         streams->prev = s;
     }
     streams = s;
-    nstreams++;
     if (!ticker_started && pthread_create(&ticker, NULL, tick, NULL) == 0) {
         pthread_detach(ticker);
         ticker_started = true;

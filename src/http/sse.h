@@ -35,7 +35,5 @@ void sse_close(sse_stream *s);
 bool sse_gone(sse_stream *s);
 /* server shutdown: end every open stream */
 void sse_shutdown(void);
-/* the streams open now (for metrics and limits) */
-int sse_open_count(void);
 
 #endif

@@ -39,7 +39,6 @@ typedef struct session {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static session *table;
 static int heads[BUCKETS];
-static int count;
 
 static unsigned bucket_of(const char *id)
 {
@@ -58,7 +57,6 @@ static void unlink_slot(int i)
     }
     *pp = table[i].next;
     table[i].used = false;
-    count--;
     if (table[i].stream) {
         sse_close(table[i].stream);
         sse_unref(table[i].stream);
@@ -145,7 +143,6 @@ bool session_create(const char *token_id, const char *version, char id[SESSION_I
     unsigned b = bucket_of(s->id);
     s->next = heads[b];
     heads[b] = slot;
-    count++;
     pthread_mutex_unlock(&lock);
     return true;
 }
@@ -189,14 +186,6 @@ bool session_delete(const char *id, const char *token_id)
     }
     pthread_mutex_unlock(&lock);
     return s != NULL;
-}
-
-int session_count(void)
-{
-    pthread_mutex_lock(&lock);
-    int n = count;
-    pthread_mutex_unlock(&lock);
-    return n;
 }
 
 bool session_attach_stream(const char *id, const char *token_id, sse_stream *st,

@@ -26,19 +26,9 @@ void dispatch_setup(void)
     }
 }
 
-limiter *dispatch_key_limiter(void)
-{
-    return key_limiter;
-}
-
 bool dispatch_charge(const config *c, const principal *who, int cost, rate_state *st)
 {
     return limiter_take(key_limiter, who->token_id, c->key_burst, c->key_rps, cost, st);
-}
-
-int dispatch_inflight(void)
-{
-    return atomic_load(&inflight);
 }
 
 uint64_t dispatch_count(size_t tool_index, dispatch_outcome o)

@@ -73,9 +73,8 @@ void dispatch_res_init(dispatch_res *r);
 void dispatch_res_release(dispatch_res *r);
 void tool_dispatch(const dispatch_req *req, dispatch_res *res);
 
-int dispatch_inflight(void);
+/* calls so far per tool and outcome (the counters /v1/metrics will export, issue 6) */
 uint64_t dispatch_count(size_t tool_index, dispatch_outcome o);
-limiter *dispatch_key_limiter(void);
 
 /* Append the result as a CallToolResult object (MCP's shape, also REST's `result`):
  * {"content":[{"type":"text","text":...}],"isError":..,"structuredContent":..}; extra, when

@@ -328,7 +328,7 @@ static int64_t for_each_line(tool_call *call, file_view *f, line_fn fn, void *ct
 
 /* ---- rendering ---- */
 
-static void anchor_of(const char *p, size_t n, char out[5])
+void read_anchor(const char *p, size_t n, char out[5])
 {
     while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r' || p[n - 1] == '\v' ||
                      p[n - 1] == '\f')) {
@@ -338,11 +338,6 @@ static void anchor_of(const char *p, size_t n, char out[5])
     crypto_sha256_hex(p, n, hex);
     memcpy(out, hex, 4);
     out[4] = '\0';
-}
-
-void read_anchor(const char *line, size_t n, char out[5])
-{
-    anchor_of(line, n, out);
 }
 
 typedef struct window_ctx {
@@ -372,7 +367,7 @@ static bool emit_window(int64_t no, const char *p, size_t n, void *vctx)
     }
     if (w->anchored) {
         char a[5];
-        anchor_of(p, n, a);
+        read_anchor(p, n, a);
         buf_printf(w->out, "%lld:%s|", (long long)no, a);
     } else if (w->numbered) {
         buf_printf(w->out, "%4lld| ", (long long)no);

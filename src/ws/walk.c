@@ -493,28 +493,20 @@ path_status walk_tree(int root_fd, const char *root_real, const char *start_rel,
     w->protected_rel = prot;
     w->n_protected_rel = np;
 
-    if (!push_ancestors(w, root_fd, start_rel)) {
-        close(sfd);
-        for (int i = 0; i < w->nframes; i++) {
-            free_frame(&w->frames[i]);
-        }
-        ignore_rules_free(w->config_rules);
-        xfree(w);
-        return PATH_IO;
+    ps = PATH_IO;
+    if (push_ancestors(w, root_fd, start_rel)) {
+        size_t sl = strlen(start_rel);
+        size_t len = sl ? w->root_off + sl : (w->root_off ? w->root_off - 1 : 0);
+        memcpy(w->path + w->root_off, start_rel, sl);
+        w->path[len] = '\0';
+        walk_dir(w, sfd, len, 1);
+        ps = PATH_OK;
     }
-    size_t sl = strlen(start_rel);
-    size_t len = w->root_off + sl;
-    if (sl == 0 && w->root_off) {
-        len = w->root_off - 1;
-    }
-    memcpy(w->path + w->root_off, start_rel, sl);
-    w->path[len] = '\0';
-    walk_dir(w, sfd, len, 1);
     close(sfd);
     for (int i = 0; i < w->nframes; i++) {
         free_frame(&w->frames[i]);
     }
     ignore_rules_free(w->config_rules);
     xfree(w);
-    return PATH_OK;
+    return ps;
 }
