@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pkgs=(build-essential pkg-config meson ninja-build git ca-certificates
-      libmicrohttpd-dev libjansson-dev libssl-dev libpcre2-dev
+      libmicrohttpd-dev libjansson-dev libssl-dev libpcre2-dev libsqlite3-dev universal-ctags
       libcriterion-dev libcurl4-openssl-dev ripgrep clang-format clang-tidy)
 missing=()
 for p in "${pkgs[@]}"; do
@@ -45,6 +45,17 @@ if [ ! -x tests/mcp/node_modules/node/bin/node ] || [ "$(cat "$mcp_stamp" 2>/dev
         exit 1
     fi
     echo "$mcp_sum" >"$mcp_stamp"
+fi
+
+# tree-sitter runtime and grammars: C sources from the npm registry (third_party/package-lock.json),
+# compiled into ctxd by meson. --ignore-scripts (third_party/.npmrc): nothing from them runs.
+ts_stamp=third_party/node_modules/.ctxd-lock.sha256
+ts_sum=$(cat third_party/package.json third_party/package-lock.json | sha256sum | cut -d' ' -f1)
+if [ ! -f third_party/node_modules/tree-sitter/vendor/tree-sitter/lib/src/lib.c ] ||
+    [ "$(cat "$ts_stamp" 2>/dev/null)" != "$ts_sum" ]; then
+    echo "setup: npm ci in third_party (tree-sitter sources)" >&2
+    (cd third_party && npm ci --loglevel=error) >&2
+    echo "$ts_sum" >"$ts_stamp"
 fi
 
 [ -d build ] || meson setup build --buildtype=release -Db_ndebug=false >&2

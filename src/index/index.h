@@ -1,0 +1,120 @@
+/* index.h - the persistent, incremental code index of a workspace (tools.md §1.6).
+ *
+ * One SQLite database per workspace: <dataDir>/index/<tenant>/<workspace>.db, WAL mode. One
+ * build at a time per workspace (a lease row in the database, so `ctxd index` beside a running
+ * server waits for or joins its build); readers use their own connections and see the last
+ * committed state while a build runs. Files are picked by stat (size, mtime ns, ctime, inode),
+ * re-hashed only then, re-parsed only when the SHA-256 of the content changed.
+ *
+ * Schema (version 1; the contract tools query directly, read-only):
+ *
+ *   meta(key TEXT PRIMARY KEY, value TEXT)    schema_version, tenant, workspace, root,
+ *                                             commit (git HEAD indexed, or ""), built_at (unix s),
+ *                                             build_ms, generation (increments per commit)
+ *   files(id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL,   -- relative, '/'-separated
+ *         lang TEXT,            -- lang_name() or a ctags language name, NULL when none
+ *         backend TEXT,         -- 'tree-sitter' | 'ctags' | NULL
+ *         size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, ino INTEGER,
+ *         hash TEXT NOT NULL,   -- SHA-256 hex of the content
+ *         lines INTEGER NOT NULL,
+ *         status TEXT NOT NULL, -- 'ok' | 'too_large' | 'binary' | 'parse_error' | 'no_parser'
+ *         n_symbols INTEGER NOT NULL)
+ *   symbols(id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL, parent_id INTEGER,
+ *           name TEXT NOT NULL, qname TEXT NOT NULL, kind TEXT NOT NULL,
+ *           start_line INTEGER, end_line INTEGER, start_byte INTEGER, end_byte INTEGER,
+ *           signature TEXT NOT NULL, params TEXT, ret TEXT, is_async INTEGER NOT NULL,
+ *           exported INTEGER NOT NULL, backend TEXT NOT NULL)
+ *        indexes: (name), (file_id, start_line)
+ *   imports(file_id INTEGER NOT NULL, line INTEGER, source TEXT NOT NULL,
+ *           resolved_id INTEGER)            -- files.id when it resolves to a workspace file
+ *        indexes: (file_id), (resolved_id)
+ *   calls(file_id INTEGER NOT NULL, caller_id INTEGER,   -- symbols.id, NULL at file level
+ *         callee TEXT NOT NULL, line INTEGER)
+ *        indexes: (callee), (caller_id), (file_id)
+ *   routes(file_id INTEGER NOT NULL, method TEXT, path TEXT, handler TEXT, line INTEGER,
+ *          framework TEXT)
+ *   chunks(id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL, symbol_id INTEGER,
+ *          start_line INTEGER, end_line INTEGER, ntok INTEGER)
+ *   chunks_fts: FTS5 over the chunk's code-aware tokens (index_tokenize below), rowid = chunks.id;
+ *          query it with `chunks_fts MATCH ?` and rank by bm25(chunks_fts)
+ *
+ * Rows of a file are replaced together in one transaction when it changes. Call edges are kept
+ * by callee name and resolved at query time (same file, then imported files, then unique name),
+ * so an incremental build never rewrites other files' rows. */
+#ifndef CTXD_INDEX_INDEX_H
+#define CTXD_INDEX_INDEX_H
+
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "core/buf.h"
+
+typedef enum { IX_ABSENT, IX_BUILDING, IX_READY, IX_STALE } ix_state;
+
+typedef struct ix_status {
+    ix_state state;
+    /* the running build, when state is IX_BUILDING */
+    char job[24];
+    int64_t done, total; /* files */
+    /* the last committed build */
+    int64_t files, parsed, unchanged, skipped, symbols, imports, calls, chunks, routes;
+    char skipped_reasons[160]; /* "too_large 2, binary 14" */
+    char languages[256];       /* "c 120, python 40" (by file count, desc) */
+    int64_t built_at;          /* unix seconds, 0 = never */
+    int64_t build_ms;
+    char commit[41], head[41]; /* indexed commit and current HEAD ("" without git) */
+    int64_t pending;           /* files the watcher saw change since */
+    int64_t storage_bytes;     /* size of the index database */
+} ix_status;
+
+typedef struct ix_summary {
+    int64_t files, parsed, unchanged, skipped, removed, symbols, edges, chunks;
+    double seconds;
+    bool stopped; /* cancelled or over quota */
+    char why[160];
+} ix_summary;
+
+typedef void (*ix_progress_fn)(void *ctx, int64_t done, int64_t total, const char *message);
+
+/* process-wide: the data dir the databases live under, parse threads (0 = all cores) */
+void index_setup(const char *data_dir, int threads);
+void index_shutdown(void);
+
+/* A read view for one tool call: a read transaction on the last committed state of the
+ * workspace's index. db is NULL when no build has committed yet. note is "" or the line tools
+ * print first (tools.md §1.6): "[index: building 45% (1,234/2,700 files) — results may be
+ * incomplete]". The connection is cached per thread; index_view_close ends the transaction. */
+typedef struct ix_view {
+    sqlite3 *db;
+    char note[160];
+    int64_t generation; /* changes with every committed build: a cache key */
+    const cfg_workspace *ws;
+} ix_view;
+
+bool index_view_open(const config *c, const cfg_workspace *ws, ix_view *v);
+void index_view_close(ix_view *v);
+
+void index_status(const config *c, const cfg_workspace *ws, ix_status *st);
+/* "index: ready", "building 45% (1,234/2,700 files)", ... (ctx_index status's first line) */
+void index_status_text(const ix_status *st, buf *out);
+
+/* Start a build of the workspace (or join the one running). full: re-parse every file into a
+ * new generation. subpath: "" or a directory to limit the scan to. wait: block until it ends
+ * (progress reported through fn), else return at once with the job id in st. Builds are server
+ * jobs: they are not cancelled when the request that started them ends. */
+bool index_build(const config *c, const cfg_workspace *ws, bool full, const char *subpath,
+                 bool wait, const atomic_bool *cancel, ix_progress_fn fn, void *ctx,
+                 ix_summary *sum, ix_status *st);
+
+/* start background builds of every workspace (serve), keep them fresh (watcher, sync) */
+void index_start_all(const config *c);
+
+/* the code-aware tokenizer shared by the text index and the queries that search it:
+ * splits on [^A-Za-z0-9_], keeps tokens of >= 2 chars, adds camelCase and snake_case parts,
+ * lowercases; appends space-separated tokens to out */
+void index_tokenize(const char *s, size_t n, buf *out);
+
+#endif
