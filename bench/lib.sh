@@ -11,8 +11,8 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-# start_ctxd ROOT [extra config members]: sets CTXD_PORT, CTXD_TOKEN, CTXD_PID, CTXD_DIR
-start_ctxd() {
+# ctxd_config ROOT [extra config members]: a config in a new CTXD_DIR and a token (CTXD_TOKEN)
+ctxd_config() {
     local root=$1 extra=${2:-}
     CTXD_DIR=$(mktemp -d /tmp/ctxd-bench-XXXXXX)
     cat > "$CTXD_DIR/team.json" <<JSON
@@ -24,6 +24,11 @@ start_ctxd() {
  "workspaces": [{"id": "main", "root": "$root"}], "tokens": []}
 JSON
     CTXD_TOKEN=$("$CTXD" team token create --config "$CTXD_DIR/team.json" --id bench --role admin 2>/dev/null)
+}
+
+# ctxd_serve: start the server of CTXD_DIR; sets CTXD_PORT, CTXD_PID
+ctxd_serve() {
+    : >"$CTXD_DIR/server.log"
     "$CTXD" serve --config "$CTXD_DIR/team.json" 2>"$CTXD_DIR/server.log" &
     CTXD_PID=$!
     PIDS+=("$CTXD_PID")
@@ -37,4 +42,24 @@ JSON
     exit 1
 }
 
+# start_ctxd ROOT [extra config members]: ctxd_config + ctxd_serve
+start_ctxd() {
+    ctxd_config "$@"
+    ctxd_serve
+}
+
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# kernel_tree: sets TREE to Debian's linux-source, extracted once into $CACHE
+kernel_tree() {
+    if ! ls /usr/src/linux-source-*.tar.xz >/dev/null 2>&1; then
+        apt-get install -y -qq linux-source >/dev/null
+    fi
+    local tarball
+    tarball=$(ls /usr/src/linux-source-*.tar.xz | sort -V | tail -n 1)
+    TREE=$CACHE/$(basename "$tarball" .tar.xz)
+    if [ ! -d "$TREE" ]; then
+        echo "extracting $tarball (once) ..." >&2
+        tar -C "$CACHE" -xJf "$tarball"
+    fi
+}

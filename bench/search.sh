@@ -4,15 +4,7 @@
 # prints each tool's match count and wall time, and the ratio ctxd/rg (goal: <= 1.5, counts
 # equal). Both are measured warm (one untimed run first), best of 3.
 source "$(dirname "$0")/lib.sh"
-if ! ls /usr/src/linux-source-*.tar.xz >/dev/null 2>&1; then
-    apt-get install -y -qq linux-source >/dev/null
-fi
-TARBALL=$(ls /usr/src/linux-source-*.tar.xz | sort -V | tail -n 1)
-TREE=$CACHE/$(basename "$TARBALL" .tar.xz)
-if [ ! -d "$TREE" ]; then
-    echo "extracting $TARBALL (once) ..." >&2
-    tar -C "$CACHE" -xJf "$TARBALL"
-fi
+kernel_tree
 start_ctxd "$TREE"
 PATTERNS=("${@:-}")
 if [ -z "${PATTERNS[0]}" ]; then

@@ -1,7 +1,8 @@
 /* fuzz_readmode.c - ctx_read's mode grammar (`lines:a,b-c`, `anchored:N-M`, ...).
  *
  * Invariants: an accepted line spec has 1..READ_MAX_SEGS segments, sorted, disjoint and not
- * adjacent after merging, each with 1 <= start <= end. */
+ * adjacent after merging, each with 1 <= start <= end; an accepted `density:` sets an
+ * aggressiveness within [0, 1]; every accepted mode has a name and a NUL-terminated note. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(mode, data, size);
     mode[size] = '\0';
     read_spec s;
-    if (!read_parse_mode(mode, &s) || !s.windowed) {
+    if (!read_parse_mode(mode, &s)) {
+        return 0;
+    }
+    if (!read_kind_name(s.kind) || !memchr(s.note, '\0', sizeof s.note)) {
+        abort();
+    }
+    if (s.has_aggressiveness && !(s.aggressiveness >= 0 && s.aggressiveness <= 1)) {
+        abort();
+    }
+    if (!s.windowed) {
         return 0;
     }
     if (s.nsegs < 1 || s.nsegs > READ_MAX_SEGS) {

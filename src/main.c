@@ -19,6 +19,10 @@ static const char usage[] =
     "  ctxd team token create --config F --id ID --scopes a,b,... [--role R] [--tenant T]\n"
     "  ctxd team token list --config F\n"
     "  ctxd team token revoke --config F --id ID\n"
+    "  ctxd team sync --config F [--workspace W]\n"
+    "                                           git fetch + fast-forward + incremental re-index\n"
+    "  ctxd index --config F [--workspace W] [--full]\n"
+    "                                           build or refresh the code index\n"
     "  ctxd connect [--server URL] [--token T] [--workspace W]\n"
     "                                           MCP on stdin/stdout, forwarded to a team server\n"
     "                                           (env CTXD_SERVER, CTXD_TOKEN, CTXD_WORKSPACE)\n"
@@ -45,7 +49,18 @@ static const struct {
      "  keeps only its SHA-256. Roles: viewer=search; member=search,graph,index,knowledge,events;\n"
      "  admin/owner=all.\n"
      "ctxd team token list --config FILE\n"
-     "ctxd team token revoke --config FILE --id ID\n"},
+     "ctxd team token revoke --config FILE --id ID\n"
+     "ctxd team sync --config FILE [--workspace ID] [--tenant T]\n"
+     "  For each workspace (or the one named): git fetch of the remote the checkout already\n"
+     "  has, fast-forward when the working tree is clean (a tree with local changes is not\n"
+     "  touched, and the output says so), then re-index only the files the update changed.\n"
+     "  A workspace without git gets an index refresh. Exit 1 if any workspace failed.\n"},
+    {"index",
+     "ctxd index --config FILE [--workspace ID] [--tenant T] [--full] [--log-level LEVEL]\n"
+     "  Builds or refreshes the index of the workspace (every workspace without --workspace):\n"
+     "  only files whose content changed are parsed; --full re-parses every file. Progress on\n"
+     "  stderr (a bar on a terminal), the summary line on stdout. A server building the same\n"
+     "  workspace is waited for. Exit 1 if a build failed or the workspace is unknown.\n"},
     {"connect",
      "ctxd connect [--server URL] [--token T] [--workspace W] [--log-level LEVEL]\n"
      "  An MCP server on stdin/stdout (newline-delimited JSON-RPC) that forwards every\n"
@@ -152,6 +167,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "connect") == 0) {
         return mcp_connect_main(argc - 2, argv + 2);
     }
+    if (strcmp(cmd, "index") == 0) {
+        return cli_index(argc - 2, argv + 2);
+    }
     if (strcmp(cmd, "check-config") == 0) {
         return cli_check_config(argc - 2, argv + 2);
     }
@@ -161,6 +179,9 @@ int main(int argc, char **argv)
         }
         if (strcmp(argv[2], "token") == 0) {
             return cli_token(argc - 3, argv + 3);
+        }
+        if (strcmp(argv[2], "sync") == 0) {
+            return cli_sync(argc - 3, argv + 3);
         }
     }
     fprintf(stderr, "ctxd: unknown command '%s'\n\n%s", cmd, usage);

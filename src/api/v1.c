@@ -12,9 +12,9 @@
 #include "tools/dispatch.h"
 #include "tools/registry.h"
 
-static const char *const read_modes[] = {"auto",      "full",     "raw",
-                                         "reference", "anchored", "anchored:N-M",
-                                         "lines:N-M", "lines:N",  "lines:a,b-c"};
+static const char *const read_modes[] = {
+    "auto",    "full", "raw",      "reference",    "signatures", "map",     "aggressive",
+    "entropy", "diff", "anchored", "anchored:N-M", "lines:N-M",  "lines:N", "lines:a,b-c"};
 
 static void health(http_req *r)
 {
@@ -226,7 +226,7 @@ static void tools_call(http_req *r)
 static bool call_needs_pool(http_req *r)
 {
     const char *name = jsonx_str(r->json, "name");
-    const tool_def *d = name ? registry_find(name) : NULL;
+    const tool_def *d = name ? registry_find_callable(name) : NULL;
     return !(d && d->quick);
 }
 

@@ -8,6 +8,8 @@
 int cli_serve(int argc, char **argv);
 int cli_token(int argc, char **argv);
 int cli_check_config(int argc, char **argv);
+int cli_index(int argc, char **argv);
+int cli_sync(int argc, char **argv); /* team sync (sync_cmd.c) */
 
 /* shared option parsing: `--name value` or `--name=value`; NULL when absent */
 const char *cli_opt(int argc, char **argv, const char *name);

@@ -27,6 +27,8 @@
 #include "core/log.h"
 #include "http/flood.h"
 #include "http/http.h"
+#include "index/index.h"
+#include "index/watch.h"
 #include "mcp/mcp.h"
 #include "tools/dispatch.h"
 #include "tools/registry.h"
@@ -147,8 +149,10 @@ static void reload(const char *path, const char *why)
             return;
         }
     }
-    config_unref(old);
     apply_runtime(n);
+    index_start_added(old, n); /* before the swap: n is still ours to read */
+    watch_reload(n);           /* watchers of added or moved workspaces, the sync interval */
+    config_unref(old);
     size_t n_ws = n->n_workspaces, n_tok = config_active_tokens(n);
     config_set_current(n);
     /* logged once it is true: a request that follows the line sees the new snapshot */
@@ -313,6 +317,10 @@ int cli_serve(int argc, char **argv)
     fprintf(stderr, ")\nTokens: %zu active\nTools: %zu available\n", config_active_tokens(c),
             registry_count());
     fflush(stderr);
+    /* index every workspace in the background; tools answer meanwhile with a building note */
+    index_setup(c->data_dir, c->index_threads);
+    index_start_all(c);
+    watch_start(c); /* inotify per workspace (config watch), periodic sync (syncIntervalSec) */
 
     int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     const char *base = strrchr(c->path, '/') + 1;
@@ -373,6 +381,8 @@ int cli_serve(int argc, char **argv)
         }
     }
     http_stop(drain_ms);
+    index_shutdown(); /* stops running builds between files and joins them */
+    watch_stop();     /* after it: a watcher waiting for a build's lease is released */
     audit_close();
     config_set_current(NULL);
     log_info("stopped");

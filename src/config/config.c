@@ -482,14 +482,20 @@ static const char *const known_fields[] = {"host",
                                            "ipRateBurst",
                                            "maxOutputBytes",
                                            "maxReadBytes",
+                                           "ledgerBlobBytes",
                                            "searchBudgetMs",
                                            "secretDenyList",
                                            "ignore",
                                            "auditHmacKeyFile",
                                            "auditSyncMs",
                                            "workerThreads",
+                                           "maxIndexBytes",
+                                           "indexThreads",
                                            "legacyRateLimitHeaders",
                                            "publicUrl",
+                                           "syncIntervalSec",
+                                           "watch",
+                                           "watchMaxDirs",
                                            NULL};
 
 static atomic_ulong generation_counter;
@@ -575,12 +581,20 @@ config *config_load(const char *path, bool open_roots, config_problems *p)
     c->ip_burst = get_num(root, "ipRateBurst", 20, 1, 1e9, p);
     c->max_output_bytes = (size_t)get_int(root, "maxOutputBytes", 131072, 1024, 64 << 20, p);
     c->max_read_bytes = (size_t)get_int(root, "maxReadBytes", 8 << 20, 1024, (int64_t)1 << 30, p);
+    c->ledger_blob_bytes =
+        (size_t)get_int(root, "ledgerBlobBytes", 256 << 20, 0, (int64_t)1 << 40, p);
     c->search_budget_ms = get_int(root, "searchBudgetMs", 10000, 10, 3600000, p);
     c->secret_deny_list = get_strings(root, "secretDenyList", &c->n_secret_deny, p);
     c->ignore_globs = get_strings(root, "ignore", &c->n_ignore_globs, p);
     c->audit_sync_ms = get_int(root, "auditSyncMs", 1000, 0, 3600000, p);
     c->worker_threads = (int)get_int(root, "workerThreads", 0, 0, 1024, p);
+    c->max_index_bytes =
+        (size_t)get_int(root, "maxIndexBytes", 16 << 20, 1024, (int64_t)1 << 30, p);
+    c->index_threads = (int)get_int(root, "indexThreads", 0, 0, 256, p);
     c->legacy_rate_limit_headers = get_bool(root, "legacyRateLimitHeaders", false, p);
+    c->sync_interval_sec = get_int(root, "syncIntervalSec", 0, 0, 7 * 86400, p);
+    c->watch = get_bool(root, "watch", true, p);
+    c->watch_max_dirs = get_int(root, "watchMaxDirs", 65536, 1, 1048576, p);
     c->public_url = get_string(root, "publicUrl", NULL, p);
     if (c->public_url) {
         size_t n = strlen(c->public_url);

@@ -64,6 +64,7 @@ typedef struct config {
     double ip_rps, ip_burst;   /* unauthenticated traffic, per client IP */
     size_t max_output_bytes;
     size_t max_read_bytes;
+    size_t ledger_blob_bytes; /* read ledger blob store per tenant (tools.md §1.7) */
     int64_t search_budget_ms;
     char **secret_deny_list; /* extra patterns, added to the built-in list */
     size_t n_secret_deny;
@@ -72,8 +73,15 @@ typedef struct config {
     char *audit_hmac_key_file;
     int64_t audit_sync_ms;
     int worker_threads; /* HTTP connection threads */
+    /* the index: files larger than max_index_bytes are recorded, never parsed (DESIGN §11.6);
+       index_threads parse workers per build, 0 = one per core */
+    size_t max_index_bytes;
+    int index_threads;
     bool legacy_rate_limit_headers;
     char *public_url; /* NULL, or http(s)://host[:port][/path] without a trailing slash */
+    int64_t sync_interval_sec; /* serve: git sync of every workspace this often; 0 = off */
+    bool watch;                /* serve: inotify watcher per workspace (edits re-indexed) */
+    int64_t watch_max_dirs;    /* directories one workspace's watcher may watch */
 } config;
 
 typedef struct config_problems {

@@ -10,7 +10,11 @@
  *
  *   meta(key TEXT PRIMARY KEY, value TEXT)    schema_version, tenant, workspace, root,
  *                                             commit (git HEAD indexed, or ""), built_at (unix s),
- *                                             build_ms, generation (increments per commit)
+ *                                             build_ms, generation (increments per commit),
+ *                                             n_symbols n_imports n_calls n_chunks n_routes
+ *                                             (row counts, kept in the writing transaction),
+ *                                             last_parsed last_unchanged last_skipped (the
+ *                                             last build's summary)
  *   files(id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL,   -- relative, '/'-separated
  *         lang TEXT,            -- lang_name() or a ctags language name, NULL when none
  *         backend TEXT,         -- 'tree-sitter' | 'ctags' | NULL
@@ -34,9 +38,20 @@
  *   routes(file_id INTEGER NOT NULL, method TEXT, path TEXT, handler TEXT, line INTEGER,
  *          framework TEXT)
  *   chunks(id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL, symbol_id INTEGER,
- *          start_line INTEGER, end_line INTEGER, ntok INTEGER)
+ *          start_line INTEGER, end_line INTEGER, ntok INTEGER,
+ *          tok BLOB)            -- the FTS text, zlib-compressed (the writer's, to delete it)
+ *        indexes: (file_id)
  *   chunks_fts: FTS5 over the chunk's code-aware tokens (index_tokenize below), rowid = chunks.id;
- *          query it with `chunks_fts MATCH ?` and rank by bm25(chunks_fts)
+ *          query it with `chunks_fts MATCH ?` and rank by bm25(chunks_fts). It is contentless
+ *          (content=''): its `text` column reads as NULL, so join chunks by rowid for the
+ *          place and read the code from the file; snippet()/highlight() do not apply.
+ *          A chunk is one fn/method/class/struct/impl/module/interface/trait symbol (nested
+ *          ones too), or a 50-line window (10 lines overlap) of a file without such symbols;
+ *          its text = tokens of the body + the file's stem twice + its directory's name.
+ *
+ * File statuses: ok (parsed: tree-sitter, or ctags when backend = 'ctags'), parse_error (the
+ * parser gave up: timeout; the file still has text chunks), too_large (> maxIndexBytes),
+ * binary (NUL in the first 8 KiB), no_parser (neither a grammar nor ctags: text chunks only).
  *
  * Rows of a file are replaced together in one transaction when it changes. Call edges are kept
  * by callee name and resolved at query time (same file, then imported files, then unique name),
@@ -97,6 +112,8 @@ typedef struct ix_view {
 bool index_view_open(const config *c, const cfg_workspace *ws, ix_view *v);
 void index_view_close(ix_view *v);
 
+/* commit comes from meta; head (current HEAD, cached for a second) and pending (paths the
+ * watcher saw change, not yet re-indexed) are filled by watch_fill_status (index/watch.h) */
 void index_status(const config *c, const cfg_workspace *ws, ix_status *st);
 /* "index: ready", "building 45% (1,234/2,700 files)", ... (ctx_index status's first line) */
 void index_status_text(const ix_status *st, buf *out);
@@ -109,8 +126,26 @@ bool index_build(const config *c, const cfg_workspace *ws, bool full, const char
                  bool wait, const atomic_bool *cancel, ix_progress_fn fn, void *ctx,
                  ix_summary *sum, ix_status *st);
 
+/* "index built: F files (P parsed, U unchanged, S skipped), N symbols, E edges, C chunks in
+ * 12.3 s" (F: files in the index; N, E (import + call edges), C: totals of the index) */
+void index_summary_text(const ix_summary *s, buf *out);
+
 /* start background builds of every workspace (serve), keep them fresh (watcher, sync) */
 void index_start_all(const config *c);
+/* after a reload: start builds of the workspaces of c that old did not have (or had with
+ * another root) */
+void index_start_added(const config *old, const config *c);
+
+/* Re-index exactly these workspace-relative paths (changed, added or removed; ignored, hidden
+ * and denied ones are dropped, and removed from the index if they were in it) without walking
+ * or stating anything else: sync (git diff --name-only) and the watcher call it. Runs on the
+ * calling thread, under the workspace's build lease (so it waits for a running build). commit
+ * (may be NULL): stored as the indexed commit (meta `commit`) in the same transaction. false
+ * with a sentence in why when the index cannot be opened or written. */
+bool index_update_paths(const config *c, const cfg_workspace *ws, const char *const *paths,
+                        size_t n, const char *commit, ix_summary *sum, char *why, size_t why_len);
+/* record the indexed commit (meta `commit`) without re-indexing */
+bool index_set_commit(const config *c, const cfg_workspace *ws, const char *commit);
 
 /* the code-aware tokenizer shared by the text index and the queries that search it:
  * splits on [^A-Za-z0-9_], keeps tokens of >= 2 chars, adds camelCase and snake_case parts,

@@ -35,7 +35,9 @@ typedef enum {
     LANG__COUNT
 } lang_id;
 
-/* by extension / file name, then by a `#!` first line (head: the first bytes, may be NULL) */
+/* by extension / file name, then by a `#!` first line (head: the first bytes, may be NULL; a
+ * `.h` whose first 64 KiB show C++ (namespace, template, class, access specifiers, std::) is
+ * C++) */
 lang_id lang_detect(const char *relpath, const char *head, size_t n);
 const char *lang_name(lang_id l); /* "c", "cpp", "python", ...; "" for LANG_NONE */
 lang_id lang_by_name(const char *name); /* LANG_NONE when unknown */

@@ -407,7 +407,7 @@ static void call_tool(mcp_call *m)
     };
     dispatch_res res;
     api_tool_call(r, &req, &res);
-    const tool_def *d = registry_find(name);
+    const tool_def *d = registry_find_callable(name);
     if (res.code == ERR_REQUEST_TIMEOUT && atomic_load(&r->cancel)) {
         /* cancelled by the client (notifications/cancelled): the spec sends nothing more; an
            HTTP request still needs its answer, so it is a plain error nobody waits for */
@@ -912,7 +912,7 @@ static bool post_needs_pool(http_req *r)
         return false; /* a streaming call answers here and hands its work to the pool itself */
     }
     const char *name = jsonx_str(json_object_get(r->json, "params"), "name");
-    const tool_def *d = name ? registry_find(name) : NULL;
+    const tool_def *d = name ? registry_find_callable(name) : NULL;
     return !(d && d->quick);
 }
 

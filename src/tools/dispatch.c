@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "tools/alias.h"
 #include "tools/args.h"
 #include "tools/registry.h"
 
@@ -162,6 +163,18 @@ void tool_dispatch(const dispatch_req *req, dispatch_res *res)
     const tool_def *d = registry_find(req->name);
     scope_set need = 0;
     int cost = 1;
+    /* a deprecated alias becomes its target call here (aliases.def), audited as called */
+    char alias_shown[96] = "";
+    const tool_alias *al = d ? NULL : alias_find(req->name);
+    if (al) {
+        char why[200];
+        if (json_is_object(args) &&
+            !al->rewrite(args, alias_shown, sizeof alias_shown, why, sizeof why)) {
+            refuse(res, ERR_INVALID_ARGUMENTS, OUTCOME_DENIED, "%s", why);
+            goto out;
+        }
+        d = registry_find(al->target);
+    }
     if (!d) {
         limiter_drain(key_limiter, who->token_id, c->key_burst, c->key_rps, 1);
         refuse(res, ERR_UNKNOWN_TOOL, OUTCOME_DENIED, "unknown tool: %.100s", req->name);
@@ -191,6 +204,9 @@ void tool_dispatch(const dispatch_req *req, dispatch_res *res)
     /* reserved keys: workspace and channel fallbacks, never passed to handlers */
     const char *arg_ws = NULL;
     json_t *wsv = json_object_get(args, "workspaceId");
+    if (!wsv && json_object_get(json_object_get(d->schema, "properties"), "repo")) {
+        wsv = json_object_get(args, "repo"); /* index-style tools name it `repo` (tools.md §5) */
+    }
     if (wsv) {
         if (!json_is_string(wsv)) {
             refuse(res, ERR_INVALID_ARGUMENTS, OUTCOME_DENIED, "workspaceId must be a string");
@@ -214,7 +230,12 @@ void tool_dispatch(const dispatch_req *req, dispatch_res *res)
             "channelId must be 1-128 characters of [A-Za-z0-9._/-] with no empty or '..' segment");
         goto out;
     }
-    res->channel_id = channel ? channel : "default";
+    /* a copy: the argument's string goes with json_object_del below */
+    res->channel_id = channel ? arena_strdup(req->a, channel) : "default";
+    if (!res->channel_id) {
+        refuse(res, ERR_INTERNAL, OUTCOME_ERROR, "out of memory");
+        goto out;
+    }
     json_object_del(args, "workspaceId");
     json_object_del(args, "channelId");
     json_object_del(args, "agentId");
@@ -259,6 +280,7 @@ void tool_dispatch(const dispatch_req *req, dispatch_res *res)
         .args = args,
         .token_id = who->token_id,
         .tenant_id = who->tenant_id,
+        .channel_id = res->channel_id,
         .a = req->a,
         .deadline_ns = start + c->request_timeout_ms * 1000000,
         .cancel = req->cancel,
@@ -276,11 +298,23 @@ void tool_dispatch(const dispatch_req *req, dispatch_res *res)
     } else if (rc == ERR_INVALID_ARGUMENTS) {
         refuse(res, ERR_INVALID_ARGUMENTS, OUTCOME_DENIED, "%s",
                res->out.text.ptr ? res->out.text.ptr : "invalid arguments");
+    } else if (rc == ERR_QUOTA_EXCEEDED) {
+        /* an index build refused or stopped by the tenant's storage quota (tools.md §3.5) */
+        refuse(res, ERR_QUOTA_EXCEEDED, OUTCOME_DENIED, "%s",
+               res->out.text.ptr ? res->out.text.ptr : "storage quota exceeded");
     } else if (rc != ERR_OK) {
         log_error("tool '%s' failed: %s", d->name, err_code(rc));
         refuse(res, ERR_INTERNAL, OUTCOME_ERROR, "internal error in %s", d->name);
     } else {
         res->code = ERR_OK;
+        if (alias_shown[0]) {
+            buf nb;
+            buf_init(&nb, res->out.text.max);
+            buf_printf(&nb, "[deprecated: %s → use %s]\n", req->name, alias_shown);
+            buf_append(&nb, res->out.text.ptr ? res->out.text.ptr : "", res->out.text.len);
+            buf_release(&res->out.text);
+            res->out.text = nb;
+        }
         res->outcome = res->out.is_error ? OUTCOME_TOOL_ERROR : OUTCOME_OK;
         tool_cap_output(&res->out, c->max_output_bytes);
         if (unknown.len) {

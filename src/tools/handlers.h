@@ -10,4 +10,12 @@
 #include "tools/tools.def"
 #undef X
 
+/* needs() functions named in tools.def (tools.md §1.10) */
+void ctx_search_needs(const json_t *args, scope_set *scopes, int *cost); /* symbols.c */
+void ctx_index_needs(const json_t *args, scope_set *scopes, int *cost);  /* index_tool.c */
+void ctx_graph_needs(const json_t *args, scope_set *scopes, int *cost);  /* graph.c */
+void ctx_impact_needs(const json_t *args, scope_set *scopes, int *cost); /* impact.c */
+/* ctx_search's actions other than regex (symbols.c) */
+err ctx_search_index(tool_call *call, tool_out *out);
+
 #endif

@@ -3,9 +3,13 @@
  * Files are read, never mmapped (a checkout truncating a mapped file would SIGBUS the server).
  * Whole-file views (full, raw, anchored) load files up to maxReadBytes; line windows and
  * `reference` stream the file in chunks, so no file is unreadable. Output is always valid UTF-8
- * (invalid sequences become U+FFFD); the sha is over the raw bytes. Modes that need the symbol
- * index (signatures, map, aggressive, entropy, diff) are not offered yet: they are served as
- * full with a first line that says so, never silently. */
+ * (invalid sequences become U+FFFD); the sha is over the raw bytes.
+ *
+ * The structural and lossy modes (signatures, map, aggressive, entropy) render in readmodes.c;
+ * this file applies the rule they share: a lossy rendering larger than `full` is replaced by
+ * `full` (anti-inflation), and so is a diff larger than the file. Every delivery of a loaded
+ * file except `reference` is recorded in the caller's read ledger (ledger.h), which is what
+ * `diff` compares against. */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -19,7 +23,10 @@
 #include "core/utf8.h"
 #include "tools/common.h"
 #include "tools/handlers.h"
+#include "tools/ledger.h"
+#include "tools/linediff.h"
 #include "tools/read.h"
+#include "tools/readmodes.h"
 
 const char ctx_read_schema[] =
     "{\"type\":\"object\",\"properties\":{"
@@ -28,7 +35,8 @@ const char ctx_read_schema[] =
     "\"paths\":{\"type\":\"array\",\"maxItems\":20,\"items\":{\"type\":\"string\",\"maxLength\":"
     "4096},\"description\":\"batch read\"},"
     "\"mode\":{\"type\":\"string\",\"maxLength\":4096,\"description\":\"auto, full, raw, "
-    "reference, anchored, anchored:N-M, lines:N-M, lines:N, lines:a,b-c\"},"
+    "reference, signatures, map, aggressive, entropy, diff, anchored, anchored:N-M, lines:N-M, "
+    "lines:N, lines:a,b-c\"},"
     "\"raw\":{\"type\":\"boolean\"},"
     "\"start_line\":{\"type\":\"integer\",\"minimum\":1},"
     "\"offset\":{\"type\":\"integer\",\"minimum\":1},"
@@ -36,147 +44,11 @@ const char ctx_read_schema[] =
     "\"known_hash\":{\"type\":\"string\",\"maxLength\":64},"
     "\"fresh\":{\"type\":\"boolean\"},"
     "\"aggressiveness\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1},"
-    "\"protect\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"maxLength\":4096}}}}";
+    "\"protect\":{\"type\":\"array\",\"maxItems\":50,\"items\":{\"type\":\"string\","
+    "\"maxLength\":4096},\"description\":\"identifiers whose lines lossy modes always keep\"}}}";
 
 #define CHUNK (256 * 1024)
 #define BINARY_PROBE 8192
-
-/* ---- mode grammar ---- */
-
-static bool parse_num(const char **p, int64_t *out)
-{
-    const char *s = *p;
-    int64_t v = 0;
-    if (*s < '0' || *s > '9') {
-        return false;
-    }
-    while (*s >= '0' && *s <= '9') {
-        if (v > 100000000000LL) {
-            return false;
-        }
-        v = v * 10 + (*s - '0');
-        s++;
-    }
-    *p = s;
-    *out = v;
-    return true;
-}
-
-static int seg_cmp(const void *a, const void *b)
-{
-    const read_seg *x = a, *y = b;
-    return x->start < y->start ? -1 : x->start > y->start;
-}
-
-/* sort, merge overlapping and adjacent segments */
-static void normalize_segs(read_spec *s)
-{
-    qsort(s->segs, (size_t)s->nsegs, sizeof s->segs[0], seg_cmp);
-    int o = 0;
-    for (int i = 0; i < s->nsegs; i++) {
-        if (o && s->segs[i].start <= s->segs[o - 1].end + 1) {
-            if (s->segs[i].end > s->segs[o - 1].end) {
-                s->segs[o - 1].end = s->segs[i].end;
-            }
-        } else {
-            s->segs[o++] = s->segs[i];
-        }
-    }
-    s->nsegs = o;
-}
-
-bool read_parse_mode(const char *mode, read_spec *s)
-{
-    memset(s, 0, sizeof *s);
-    if (strncmp(mode, "lines:", 6) == 0 || strncmp(mode, "anchored:", 9) == 0) {
-        bool anchored = mode[0] == 'a';
-        const char *p = mode + (anchored ? 9 : 6);
-        s->kind = anchored ? READ_ANCHORED : READ_LINES;
-        s->windowed = true;
-        while (*p) {
-            if (s->nsegs == READ_MAX_SEGS) {
-                return false;
-            }
-            int64_t a, b;
-            if (!parse_num(&p, &a) || a < 1) {
-                return false;
-            }
-            b = a;
-            bool open_end = false;
-            if (*p == '-') {
-                p++;
-                if (!parse_num(&p, &b) || b < a) {
-                    return false;
-                }
-            } else {
-                open_end = true;
-            }
-            s->segs[s->nsegs].start = a;
-            s->segs[s->nsegs].end = b;
-            s->segs[s->nsegs].open_end = open_end;
-            s->nsegs++;
-            if (*p == ',') {
-                p++;
-                if (!*p) {
-                    return false;
-                }
-            } else if (*p) {
-                return false;
-            }
-        }
-        if (s->nsegs == 0 || (anchored && s->nsegs != 1)) {
-            return false;
-        }
-        /* a lone `lines:N` means N to the end; in a list, N is one line */
-        if (s->nsegs == 1 && s->segs[0].open_end) {
-            s->segs[0].end = INT64_MAX;
-        }
-        snprintf(s->spec, sizeof s->spec, "%s", mode + (anchored ? 9 : 6));
-        normalize_segs(s);
-        return true;
-    }
-    static const struct {
-        const char *name;
-        read_kind kind;
-    } plain[] = {{"full", READ_FULL},
-                 {"raw", READ_RAW},
-                 {"reference", READ_REFERENCE},
-                 {"anchored", READ_ANCHORED},
-                 {"auto", READ_AUTO}};
-    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
-        if (strcmp(mode, plain[i].name) == 0) {
-            s->kind = plain[i].kind;
-            return true;
-        }
-    }
-    /* modes of the symbol index (issue: code intelligence) and lean-ctx's spellings */
-    static const char *const later[] = {
-        "signatures",   "map",       "aggressive", "entropy", "diff",
-        "full-compact", "cognitive", "mdl",        "task",    NULL};
-    for (int i = 0; later[i]; i++) {
-        if (strcmp(mode, later[i]) == 0) {
-            s->kind = READ_FULL;
-            snprintf(s->note, sizeof s->note,
-                     "[note: mode '%s' is not offered yet (it needs the symbol index); served as "
-                     "'full']",
-                     mode);
-            return true;
-        }
-    }
-    if (strncmp(mode, "density:", 8) == 0) {
-        s->kind = READ_FULL;
-        snprintf(s->note, sizeof s->note,
-                 "[note: mode '%.40s' is not offered yet; served as 'full']", mode);
-        return true;
-    }
-    if (strchr(mode, ':')) {
-        return false; /* malformed lines:/anchored: spellings and other colon forms */
-    }
-    s->kind = READ_FULL;
-    snprintf(s->note, sizeof s->note, "[WARNING: unknown mode '%.100s', falling back to full]",
-             mode);
-    return true;
-}
 
 /* ---- file access ---- */
 
@@ -189,6 +61,7 @@ typedef struct file_view {
     bool loaded;
     bool binary;
     char sha12[13];
+    char sha[65];
 } file_view;
 
 /* UTF-16 (with BOM) to UTF-8 */
@@ -219,6 +92,7 @@ static bool load_file(file_view *f, size_t max)
     raw[got] = '\0';
     char hex[65];
     crypto_sha256_hex(raw, got, hex);
+    memcpy(f->sha, hex, 65);
     memcpy(f->sha12, hex, 12);
     f->sha12[12] = '\0';
     const unsigned char *u = (const unsigned char *)raw;
@@ -328,18 +202,6 @@ static int64_t for_each_line(tool_call *call, file_view *f, line_fn fn, void *ct
 
 /* ---- rendering ---- */
 
-void read_anchor(const char *p, size_t n, char out[5])
-{
-    while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r' || p[n - 1] == '\v' ||
-                     p[n - 1] == '\f')) {
-        n--;
-    }
-    char hex[65];
-    crypto_sha256_hex(p, n, hex);
-    memcpy(out, hex, 4);
-    out[4] = '\0';
-}
-
 typedef struct window_ctx {
     const read_spec *spec;
     buf *out;
@@ -385,6 +247,154 @@ static const char *ext_of(const char *rel)
     const char *base = slash ? slash + 1 : rel;
     const char *dot = strrchr(base, '.');
     return dot && dot != base ? dot + 1 : "";
+}
+
+static void render_full(buf *out, const file_view *f, const char *rel, int64_t nlines,
+                        const char *suffix)
+{
+    buf_printf(out, "%s %lldL sha:%s%s\n", rel, (long long)nlines, f->sha12, suffix);
+    utf8_append_repaired(out, f->data, f->len);
+    if (f->len && f->data[f->len - 1] != '\n') {
+        buf_putc(out, '\n');
+    }
+}
+
+/* the read ledger: this caller now holds this version (a loaded file's; a streamed window of a
+ * file over maxReadBytes has no hash to record) */
+static void record(tool_call *call, const ledger_key *key, const file_view *f, const char *rel)
+{
+    if (f->loaded && !f->binary) {
+        ledger_record(key, rel, f->sha, f->data, f->len, call->cfg->ledger_blob_bytes);
+    }
+}
+
+/* the protect argument as a list in the arena */
+static size_t protect_list(tool_call *call, const char ***out)
+{
+    json_t *arr = arg_get(call, "protect");
+    size_t n = json_array_size(arr), k = 0;
+    const char **v = n ? arena_alloc(call->a, n * sizeof *v) : NULL;
+    for (size_t i = 0; v && i < n; i++) {
+        const char *w = json_string_value(json_array_get(arr, i));
+        if (w && *w) {
+            v[k++] = w;
+        }
+    }
+    *out = v;
+    return k;
+}
+
+/* diff against the caller's last delivery of this path (before this one is recorded) */
+static bool render_diff(tool_call *call, const ledger_key *key, const file_view *f, const char *rel,
+                        int64_t nlines, buf *out)
+{
+    ledger_entry prev;
+    bool known = ledger_get(key, rel, call->a, &prev);
+    if (known && strcmp(prev.sha, f->sha) == 0) {
+        buf_printf(out, "[unchanged: %s — no edits detected]\n", rel);
+        return true;
+    }
+    if (!known || !prev.content) {
+        /* never delivered, or the blob store let that version go (ledgerBlobBytes) */
+        buf_puts(out, "[no cached version for diff — use mode=full first]\n");
+        return true;
+    }
+    ld_line *a, *b;
+    size_t na = ld_split(call->a, prev.content, prev.len, &a);
+    size_t nb = ld_split(call->a, f->data, f->len, &b);
+    if (na == (size_t)-1 || nb == (size_t)-1) {
+        return false;
+    }
+    buf hunks;
+    buf_init(&hunks, out->max);
+    ld_stats st;
+    if (!ld_unified(call->a, a, na, b, nb, 3, 0, call->cancel, &hunks, &st)) {
+        buf_release(&hunks);
+        return false;
+    }
+    if (!st.hunks) {
+        /* the same lines (only a final newline or a byte-order mark changed) */
+        buf_printf(out, "[unchanged: %s — no edits detected]\n", rel);
+    } else {
+        buf_printf(out, "%s %lldL diff vs sha:%.12s\n", rel, (long long)nlines, prev.sha);
+        buf_append(out, hunks.ptr, hunks.len);
+    }
+    buf_release(&hunks);
+    return true;
+}
+
+/* put suffix at the end of the first line of b (auto's `mode:auto→m`) */
+static void suffix_first_line(buf *b, const char *suffix)
+{
+    const char *nl = b->ptr ? memchr(b->ptr, '\n', b->len) : NULL;
+    size_t at = nl ? (size_t)(nl - b->ptr) : b->len;
+    size_t sl = strlen(suffix);
+    size_t old = b->len;
+    buf_append(b, suffix, sl); /* grow, then shift the tail */
+    if (!b->failed) {
+        memmove(b->ptr + at + sl, b->ptr + at, old - at);
+        memcpy(b->ptr + at, suffix, sl);
+    }
+}
+
+/* the lossy and diff modes: render, then serve full instead when full is smaller (or when
+ * aggressive says it removed nearly everything of a small file); spec->kind and suffix then
+ * say full */
+static err render_whole(tool_call *call, read_spec *spec, const file_view *f, const char *rel,
+                        int64_t nlines, const ledger_key *key, bool chose, buf *dst)
+{
+    buf r, full;
+    buf_init(&r, dst->max);
+    buf_init(&full, dst->max);
+    rm_src src = {.rel = rel,
+                  .data = f->data,
+                  .len = f->len,
+                  .nlines = nlines,
+                  .aggressiveness = spec->has_aggressiveness
+                                        ? spec->aggressiveness
+                                        : arg_num(call, "aggressiveness", 0.5)};
+    const char **protect;
+    src.nprotect = protect_list(call, &protect);
+    src.protect = protect;
+    bool use_full = false, ok = false;
+    switch (spec->kind) {
+    case READ_SIGNATURES: ok = rm_signatures(call, &src, &r); break;
+    case READ_MAP: ok = rm_map(call, &src, &r); break;
+    case READ_AGGRESSIVE: ok = rm_aggressive(call, &src, &r, &use_full); break;
+    case READ_ENTROPY: ok = rm_entropy(call, &src, &r); break;
+    default: ok = render_diff(call, key, f, rel, nlines, &r); break;
+    }
+    if (!ok || r.failed) {
+        buf_release(&r);
+        buf_release(&full);
+        return tool_expired(call) ? ERR_CANCELLED : ERR_NOMEM;
+    }
+    /* full's size: its header plus the content repaired to UTF-8, which is never shorter than
+       the raw bytes (each invalid subpart of 1-3 bytes becomes the 3 bytes of U+FFFD); only a
+       rendering above that bound needs full rendered to compare */
+    bool larger = false;
+    if (!use_full) {
+        size_t header_min = strlen(rel) + sizeof " 0L sha:123456789012\n" - 1;
+        if (r.len > header_min + f->len) {
+            render_full(&full, f, rel, nlines, "");
+            larger = r.len > full.len;
+        }
+    }
+    if (use_full || larger) {
+        /* anti-inflation (tools.md §2.1): never more than full would send */
+        snprintf(spec->suffix, sizeof spec->suffix, " mode:%s→full",
+                 chose ? "auto" : read_kind_name(spec->kind));
+        spec->kind = READ_FULL;
+        render_full(dst, f, rel, nlines, spec->suffix);
+    } else {
+        if (chose && spec->suffix[0]) {
+            suffix_first_line(&r, spec->suffix);
+        }
+        buf_append(dst, r.ptr ? r.ptr : "", r.len);
+    }
+    buf_release(&r);
+    buf_release(&full);
+    return ERR_OK;
 }
 
 /* one file; appends to text. *failed is the error_code if the file failed (message already
@@ -440,20 +450,27 @@ static err read_one(tool_call *call, tool_out *out, const char *path, size_t ple
         buf_printf(dst, "[binary file: %s, %zu bytes]\n", rel, f.size);
         goto done;
     }
-    if (spec.kind == READ_AUTO) {
-        /* without the symbol index, auto is full (ctx_read's cap notes what did not fit) */
-        spec.kind = READ_FULL;
-        snprintf(spec.suffix, sizeof spec.suffix, " mode:auto→full");
+    int64_t nlines = for_each_line(call, &f, NULL, NULL);
+    if (nlines < 0) {
+        rc = ERR_CANCELLED;
+        goto out;
     }
+    bool chose = spec.kind == READ_AUTO;
+    if (chose) {
+        rm_src probe = {.rel = rel, .data = f.data, .len = f.len, .nlines = nlines};
+        spec.kind = rm_auto_choice(&probe);
+        snprintf(spec.suffix, sizeof spec.suffix, " mode:auto→%s", read_kind_name(spec.kind));
+    }
+    ledger_key key = {call->tenant_id, call->ws->id, call->channel_id, call->token_id};
     if (spec.known_hash[0] && f.loaded && strncmp(spec.known_hash, f.sha12, 12) == 0 &&
         strlen(spec.known_hash) == 12) {
         buf_printf(dst, "[unchanged: %s — sha:%s matches; content not resent]\n", rel, f.sha12);
+        record(call, &key, &f, rel);
         goto done;
     }
     if (spec.note[0]) {
         buf_printf(dst, "%s\n", spec.note);
     }
-    int64_t nlines;
     if (spec.kind == READ_RAW) {
         utf8_append_repaired(dst, f.data, f.len);
         /* verbatim: the one newline the result loses at the end is this extra one (alone), or
@@ -461,29 +478,18 @@ static err read_one(tool_call *call, tool_out *out, const char *path, size_t ple
         if (!batch || (f.len && f.data[f.len - 1] != '\n')) {
             buf_putc(dst, '\n');
         }
-        nlines = for_each_line(call, &f, NULL, NULL);
     } else if (spec.kind == READ_REFERENCE) {
-        nlines = for_each_line(call, &f, NULL, NULL);
-        if (nlines < 0) {
-            rc = ERR_CANCELLED;
-            goto out;
-        }
         buf_printf(dst, "%s: %lld lines, %zu tok (%s)\n", rel, (long long)nlines, (f.size + 3) / 4,
                    ext_of(rel));
     } else if (spec.kind == READ_FULL) {
-        nlines = for_each_line(call, &f, NULL, NULL);
-        buf_printf(dst, "%s %lldL sha:%s%s\n", rel, (long long)nlines, f.sha12, spec.suffix);
-        utf8_append_repaired(dst, f.data, f.len);
-        if (f.len && f.data[f.len - 1] != '\n') {
-            buf_putc(dst, '\n');
+        render_full(dst, &f, rel, nlines, spec.suffix);
+    } else if (read_kind_lossy(spec.kind) || spec.kind == READ_DIFF) {
+        rc = render_whole(call, &spec, &f, rel, nlines, &key, chose, dst);
+        if (rc != ERR_OK) {
+            goto out;
         }
     } else {
         /* line windows and anchored views */
-        nlines = for_each_line(call, &f, NULL, NULL);
-        if (nlines < 0) {
-            rc = ERR_CANCELLED;
-            goto out;
-        }
         bool anchored = spec.kind == READ_ANCHORED;
         if (!spec.windowed) {
             spec.nsegs = 1;
@@ -509,22 +515,18 @@ static err read_one(tool_call *call, tool_out *out, const char *path, size_t ple
             goto out;
         }
     }
-    if (nlines < 0) {
-        rc = ERR_CANCELLED;
-        goto out;
+    if (spec.kind != READ_REFERENCE) {
+        record(call, &key, &f, rel);
     }
     if (files) {
         size_t sent = dst->len - start_len;
-        json_array_append_new(
-            files, json_pack("{s:s, s:I, s:s, s:s, s:{s:I, s:I}, s:b}", "path", rel, "lines",
-                             (json_int_t)nlines, "sha", f.loaded ? f.sha12 : "", "mode",
-                             spec.kind == READ_RAW         ? "raw"
-                             : spec.kind == READ_REFERENCE ? "reference"
-                             : spec.kind == READ_ANCHORED  ? "anchored"
-                             : spec.kind == READ_LINES     ? "lines"
-                                                           : "full",
-                             "tokens", "original", (json_int_t)((f.size + 3) / 4), "sent",
-                             (json_int_t)((sent + 3) / 4), "truncated", 0));
+        /* the mode served: what the header's suffix says when auto or anti-inflation chose */
+        const char *served = read_kind_name(spec.kind);
+        json_array_append_new(files, json_pack("{s:s, s:I, s:s, s:s, s:{s:I, s:I}, s:b}", "path",
+                                               rel, "lines", (json_int_t)nlines, "sha",
+                                               f.loaded ? f.sha12 : "", "mode", served, "tokens",
+                                               "original", (json_int_t)((f.size + 3) / 4), "sent",
+                                               (json_int_t)((sent + 3) / 4), "truncated", 0));
     }
 done:
     goto out;

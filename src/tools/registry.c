@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "tools/alias.h"
 #include "tools/handlers.h"
 
 /* NOLINTBEGIN(bugprone-macro-parentheses): X-macro arguments are initializers and names */
@@ -62,6 +63,16 @@ const tool_def *registry_find(const char *name)
         }
     }
     return NULL;
+}
+
+const tool_def *registry_find_callable(const char *name)
+{
+    const tool_def *d = registry_find(name);
+    if (!d) {
+        const tool_alias *al = alias_find(name);
+        d = al ? registry_find(al->target) : NULL;
+    }
+    return d;
 }
 
 size_t registry_index(const tool_def *d)

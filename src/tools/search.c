@@ -34,7 +34,25 @@
 
 const char ctx_search_schema[] =
     "{\"type\":\"object\",\"properties\":{"
-    "\"action\":{\"type\":\"string\",\"enum\":[\"regex\"],\"default\":\"regex\"},"
+    "\"action\":{\"type\":\"string\",\"enum\":[\"regex\",\"symbol\",\"bm25\",\"semantic\","
+    "\"find_related\",\"reindex\"],\"default\":\"regex\"},"
+    "\"name\":{\"type\":\"string\",\"maxLength\":4096,\"description\":\"symbol: name, "
+    "Class.method or file::name\"},"
+    "\"handle\":{\"type\":\"string\",\"maxLength\":4096,\"description\":\"symbol: "
+    "path#name@Lstart or path::qualified#kind\"},"
+    "\"file\":{\"type\":\"string\",\"maxLength\":4096,\"description\":\"symbol: restrict to "
+    "this file\"},"
+    "\"kind\":{\"type\":\"string\",\"enum\":[\"fn\",\"method\",\"struct\",\"class\",\"trait\","
+    "\"interface\",\"enum\",\"type\",\"const\",\"var\",\"impl\",\"module\"]},"
+    "\"query\":{\"type\":\"string\",\"maxLength\":2048,\"description\":\"bm25: words or "
+    "identifiers\"},"
+    "\"top_k\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":50,\"default\":10},"
+    "\"mode\":{\"type\":\"string\",\"enum\":[\"bm25\",\"dense\",\"hybrid\"],\"default\":"
+    "\"bm25\"},"
+    "\"file_path\":{\"type\":\"string\",\"maxLength\":4096,\"description\":\"find_related: "
+    "the file\"},"
+    "\"line\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"find_related: a line "
+    "in the symbol of interest\"},"
     "\"pattern\":{\"type\":\"string\",\"maxLength\":1024,\"description\":\"PCRE2 regex, matched "
     "per line; (?i) for case-insensitive\"},"
     "\"path\":{\"type\":\"string\",\"maxLength\":4096,\"default\":\".\"},"
@@ -941,6 +959,9 @@ out:
 
 err tool_ctx_search(tool_call *call, tool_out *out)
 {
+    if (strcmp(arg_str(call, "action", "regex"), "regex") != 0) {
+        return ctx_search_index(call, out); /* symbols.c */
+    }
     json_t *matches = json_array();
     out->structured =
         json_pack("{s:o, s:i, s:b}", "matches", matches, "filesSearched", 0, "truncated", 0);

@@ -31,6 +31,7 @@ typedef struct tool_call {
     json_t *args;         /* validated; reserved keys removed */
     const char *token_id; /* the caller */
     const char *tenant_id;
+    const char *channel_id; /* tools.md §1.1; "default" when none was given */
     arena *a;            /* request-lifetime memory */
     int64_t deadline_ns; /* CLOCK_MONOTONIC */
     const atomic_bool *cancel;

@@ -125,7 +125,15 @@ Test(errors, scope_denied_for_each_search_tool)
     /* the token is valid: it may list what it holds */
     resp *r = req(&s, "GET", "/v1/manifest", g, NULL, NULL);
     cr_assert_eq(r->status, 200, "%s", r->body);
-    cr_assert_eq(json_array_size(json_object_get(r->json, "tools")), 0, "%s", r->body);
+    /* exactly the tools whose base scope is graph (tools.md §0) */
+    json_t *listed = json_object_get(r->json, "tools");
+    const char *graph_tools[] = {"ctx_graph", "ctx_callgraph", "ctx_impact", "ctx_routes",
+                                 "ctx_architecture"};
+    cr_assert_eq(json_array_size(listed), 5, "%s", r->body);
+    for (size_t i = 0; i < 5; i++) {
+        cr_assert_str_eq(json_string_value(json_object_get(json_array_get(listed, i), "name")),
+                         graph_tools[i], "%s", r->body);
+    }
     resp_free(r);
     cr_assert_eq(srv_stop(&s), 0);
 }
