@@ -78,7 +78,7 @@ typedef struct config {
     size_t max_index_bytes;
     int index_threads;
     bool legacy_rate_limit_headers;
-    char *public_url; /* NULL, or http(s)://host[:port][/path] without a trailing slash */
+    char *public_url;          /* NULL, or http(s)://host[:port][/path] without a trailing slash */
     int64_t sync_interval_sec; /* serve: git sync of every workspace this often; 0 = off */
     bool watch;                /* serve: inotify watcher per workspace (edits re-indexed) */
     int64_t watch_max_dirs;    /* directories one workspace's watcher may watch */

@@ -109,7 +109,7 @@ static void lquery_free(lquery *lq)
     if (!lq) {
         return;
     }
-    for (uint32_t i = 0; i < lq->n_preds; i++) {
+    for (uint32_t i = 0; lq->preds && i < lq->n_preds; i++) {
         pcre2_code_free(lq->preds[i].re);
         xfree(lq->preds[i].strs);
         xfree(lq->preds[i].lens);
@@ -969,9 +969,10 @@ static void collect(ctx *c, const TSQueryMatch *m, bool *truncated)
     (void)call;
     (void)import;
     if (has_def && has_name) {
-        if (xp->n_defs >= X_MAX_SYMS) {
+        if (xp->n_defs >= X_MAX_SYMS ||
+            !grow((void **)&xp->defs, &xp->cap_defs, xp->n_defs + 1, sizeof *xp->defs)) {
             *truncated = true;
-        } else if (grow((void **)&xp->defs, &xp->cap_defs, xp->n_defs + 1, sizeof *xp->defs)) {
+        } else {
             d.start = ts_node_start_byte(d.def);
             d.end = ts_node_end_byte(d.def);
             if (!ts_node_is_null(d.body) && ts_node_end_byte(d.body) > d.end) {
@@ -980,27 +981,23 @@ static void collect(ctx *c, const TSQueryMatch *m, bool *truncated)
             d.name_start = ts_node_start_byte(d.name);
             d.pattern = m->pattern_index;
             xp->defs[xp->n_defs++] = d;
-        } else {
-            *truncated = true;
         }
     }
     if (has_call && has_callee) {
-        if (xp->n_calls >= X_MAX_CALLS) {
+        if (xp->n_calls >= X_MAX_CALLS ||
+            !grow((void **)&xp->calls, &xp->cap_calls, xp->n_calls + 1, sizeof *xp->calls)) {
             *truncated = true;
-        } else if (grow((void **)&xp->calls, &xp->cap_calls, xp->n_calls + 1, sizeof *xp->calls)) {
+        } else {
             xp->calls[xp->n_calls++] =
                 (rawref){callee, ts_node_start_byte(callee), ts_node_end_byte(callee)};
-        } else {
-            *truncated = true;
         }
     }
     if (has_import && has_source) {
-        if (xp->n_imps >= X_MAX_IMPORTS) {
+        if (xp->n_imps >= X_MAX_IMPORTS ||
+            !grow((void **)&xp->imps, &xp->cap_imps, xp->n_imps + 1, sizeof *xp->imps)) {
             *truncated = true;
-        } else if (grow((void **)&xp->imps, &xp->cap_imps, xp->n_imps + 1, sizeof *xp->imps)) {
-            xp->imps[xp->n_imps++] = (rawref){source, ts_node_start_byte(source), source_end};
         } else {
-            *truncated = true;
+            xp->imps[xp->n_imps++] = (rawref){source, ts_node_start_byte(source), source_end};
         }
     }
 }
@@ -1447,6 +1444,9 @@ bool x_extract(x_parser *p, lang_id lang, const char *relpath, const char *src, 
             continue;
         }
         TSNode nd = p->calls[i].node;
+        if (!out->calls) {
+            break; /* (allocated above whenever there are calls) */
+        }
         x_call *xc = &out->calls[out->n_calls];
         xc->callee = callee_text(a, src, ts_node_start_byte(nd), ts_node_end_byte(nd));
         if (!xc->callee) {

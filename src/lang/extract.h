@@ -73,9 +73,9 @@
 
 typedef struct x_symbol {
     const char *name;
-    const char *qname; /* container-qualified: Class.method */
-    const char *kind;  /* one of the kinds above (static string) */
-    int parent;        /* index into syms, or -1 */
+    const char *qname;             /* container-qualified: Class.method */
+    const char *kind;              /* one of the kinds above (static string) */
+    int parent;                    /* index into syms, or -1 */
     uint32_t start_line, end_line; /* 1-based, inclusive */
     uint32_t start_byte, end_byte;
     const char *signature; /* declaration text up to the body, whitespace collapsed */
@@ -129,8 +129,8 @@ void x_parser_set_budget(x_parser *p, uint32_t ms);
 
 /* false only when the file could not be parsed at all (timeout, cancel, out of memory): `why`
  * then says which. relpath is used for route rules that depend on the path (Next.js, Rails). */
-bool x_extract(x_parser *p, lang_id lang, const char *relpath, const char *src, size_t n,
-               arena *a, const atomic_bool *cancel, x_file *out, char *why, size_t why_len);
+bool x_extract(x_parser *p, lang_id lang, const char *relpath, const char *src, size_t n, arena *a,
+               const atomic_bool *cancel, x_file *out, char *why, size_t why_len);
 
 /* whether the language's query exists and compiles (false with the reason in `why`); tests use
  * it to catch a broken .scm file, which x_extract otherwise logs once and treats as absent */

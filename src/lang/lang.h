@@ -39,7 +39,7 @@ typedef enum {
  * `.h` whose first 64 KiB show C++ (namespace, template, class, access specifiers, std::) is
  * C++) */
 lang_id lang_detect(const char *relpath, const char *head, size_t n);
-const char *lang_name(lang_id l); /* "c", "cpp", "python", ...; "" for LANG_NONE */
+const char *lang_name(lang_id l);       /* "c", "cpp", "python", ...; "" for LANG_NONE */
 lang_id lang_by_name(const char *name); /* LANG_NONE when unknown */
 const TSLanguage *lang_grammar(lang_id l);
 const char *lang_query(lang_id l); /* the extraction query text (queries/<name>.scm) */

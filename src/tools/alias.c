@@ -146,7 +146,7 @@ static bool alias_smart_read(json_t *args, char *shown, size_t shown_len, char *
 }
 
 static const tool_alias aliases[] = {
-#define ALIAS(n, t, fn) {.name = #n, .target = t, .rewrite = fn},
+#define ALIAS(n, t, fn) {.name = #n, .target = (t), .rewrite = (fn)},
 #include "tools/aliases.def"
 #undef ALIAS
 };

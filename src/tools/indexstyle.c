@@ -492,7 +492,7 @@ err tool_get_symbol_source(tool_call *call, tool_out *out)
         const char *why = NULL;
         json_t *o = one_source(call, v.db, one, ctx, verify, &why);
         if (!o) {
-            err rc = strcmp(why, "no_such_symbol") == 0
+            err rc = why && strcmp(why, "no_such_symbol") == 0
                          ? ixt_fail_no_symbol(out, v.db, one)
                          : tool_fail(out, "not_found", "the file of '%s' is not readable", one);
             index_view_close(&v);
@@ -550,7 +550,7 @@ static json_t *file_outline(tool_call *call, sqlite3 *db, const char *path, cons
     int64_t n = ixt_file_symbols(call, db, rel, &v);
     const char *lang = n >= 0 && v && n > 0 ? v[0].lang : NULL;
     json_t *syms = json_array();
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = 0; v && i < n; i++) {
         const char *parent = NULL;
         for (int64_t j = i; v[i].parent_id && j-- > 0;) {
             if (v[j].id == v[i].parent_id) {

@@ -67,10 +67,10 @@ static uint64_t fnv(const char *s, size_t n)
 static bool tables(void)
 {
     if (!eslots) {
-        eslots = xcalloc(ENTRY_SLOTS, sizeof *eslots);
+        eslots = xcalloc(ENTRY_SLOTS, sizeof(void *)); /* an array of entry pointers */
     }
     if (!bslots) {
-        bslots = xcalloc(BLOB_SLOTS, sizeof *bslots);
+        bslots = xcalloc(BLOB_SLOTS, sizeof(void *)); /* an array of blob pointers */
     }
     return eslots && bslots;
 }

@@ -956,9 +956,7 @@ static void toml_value_type(const char *v, size_t n, char *type, size_t cap)
             k += v[i] == '=' && d == 1;
         }
         snprintf(type, cap, "object{%zu}", k);
-    } else if (n && v[0] == '[') {
-        snprintf(type, cap, "%s", scalar_type(v, n, tmp, sizeof tmp));
-    } else if (n >= 10 && v[4] == '-' && v[7] == '-') {
+    } else if (!(n && v[0] == '[') && n >= 10 && v[4] == '-' && v[7] == '-') {
         snprintf(type, cap, "datetime");
     } else {
         snprintf(type, cap, "%s", scalar_type(v, n, tmp, sizeof tmp));
@@ -1301,10 +1299,9 @@ static void map_lock(tool_call *call, const rm_src *f, ld_line *l, size_t nl, bu
             prevn = n;
             name_add(&s, call->a, l[i].p, n);
         }
-    } else if (f->len && f->data[0] == '{' && lock_json(f, &s, call->a)) {
-        /* composer.lock, Pipfile.lock, flake.lock */
-    } else if (lock_toml(l, nl, &s, call->a)) {
-        /* Cargo.lock, poetry.lock, uv.lock */
+    } else if ((f->len && f->data[0] == '{' && lock_json(f, &s, call->a)) ||
+               lock_toml(l, nl, &s, call->a)) {
+        /* composer.lock, Pipfile.lock, flake.lock; Cargo.lock, poetry.lock, uv.lock */
     } else if (strcmp(base, "Gemfile.lock") == 0) {
         bool specs = false;
         for (size_t i = 0; i < nl; i++) {
@@ -1681,15 +1678,12 @@ bool rm_aggressive(tool_call *call, const rm_src *f, buf *out, bool *use_full)
             }
             buf_truncate(&code, 0);
             bool was_str = ls.mode == 2;
-            bool in_str;
-            if (i == 0 && l[i].n >= 2 && l[i].p[0] == '#' && l[i].p[1] == '!') {
-                buf_append(&code, l[i].p, l[i].n); /* a shebang is an instruction */
-                in_str = false;
-            } else if (st) {
+            bool in_str = false;
+            bool shebang = i == 0 && l[i].n >= 2 && l[i].p[0] == '#' && l[i].p[1] == '!';
+            if (st && !shebang) {
                 in_str = strip_line(st, &ls, l[i].p, l[i].n, &code);
             } else {
-                buf_append(&code, l[i].p, l[i].n);
-                in_str = false;
+                buf_append(&code, l[i].p, l[i].n); /* a shebang is an instruction */
             }
             const char *cp = code.ptr ? code.ptr : "";
             size_t cn = code.len;

@@ -11,7 +11,8 @@ bool registry_init(void);
 size_t registry_count(void);
 const tool_def *registry_at(size_t i);
 const tool_def *registry_find(const char *name);
-/* the entry a call by this name runs: the tool, or the target of a deprecated alias (tools.md §6) */
+/* the entry a call by this name runs: the tool, or the target of a deprecated alias (tools.md §6)
+ */
 const tool_def *registry_find_callable(const char *name);
 size_t registry_index(const tool_def *d);
 /* listed for a caller holding `scopes` (the base scopes of the tool are all held) */

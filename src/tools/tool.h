@@ -32,8 +32,8 @@ typedef struct tool_call {
     const char *token_id; /* the caller */
     const char *tenant_id;
     const char *channel_id; /* tools.md §1.1; "default" when none was given */
-    arena *a;            /* request-lifetime memory */
-    int64_t deadline_ns; /* CLOCK_MONOTONIC */
+    arena *a;               /* request-lifetime memory */
+    int64_t deadline_ns;    /* CLOCK_MONOTONIC */
     const atomic_bool *cancel;
     tool_progress_fn progress; /* NULL: nobody listens */
     void *progress_ctx;
