@@ -30,6 +30,8 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "lang/cpp_fast.h"
+#include "lang/extract_text.h"
 
 /* ---- compiled queries (process-wide, immutable once published) ---- */
 
@@ -430,6 +432,7 @@ struct x_parser {
     uint32_t *names; /* definitions' name starts, sorted: a call on one is not a call */
     size_t cap_names;
     uint32_t budget_ms; /* per file, X_PARSE_BUDGET_MS unless set */
+    bool no_fast;       /* tests: always parse (cpp_fast.c is compared with this path) */
     budget budget;      /* the current file's; the cursor keeps a pointer to qopts */
     TSQueryCursorOptions qopts;
 };
@@ -456,6 +459,11 @@ x_parser *x_parser_new(void)
 void x_parser_set_budget(x_parser *p, uint32_t ms)
 {
     p->budget_ms = ms ? ms : X_PARSE_BUDGET_MS;
+}
+
+void x_parser_set_fast_paths(x_parser *p, bool on)
+{
+    p->no_fast = !on;
 }
 
 void x_parser_free(x_parser *p)
@@ -650,7 +658,7 @@ static size_t utf8_whole(const char *s, size_t len)
 
 /* s[b..e) with whitespace runs collapsed to one space and trimmed, capped at `max` bytes
  * (then cut at a UTF-8 boundary and ended with "…"). NULL only when the arena is full. */
-static char *collapse(arena *a, const char *src, uint32_t b, uint32_t e, size_t max)
+char *x_collapse(arena *a, const char *src, uint32_t b, uint32_t e, size_t max)
 {
     char *out = arena_alloc(a, max + 4);
     if (!out) {
@@ -682,6 +690,32 @@ static char *collapse(arena *a, const char *src, uint32_t b, uint32_t e, size_t 
     }
     out[o] = '\0';
     return out;
+}
+
+char *x_sig_text(arena *a, const char *src, uint32_t b, uint32_t e)
+{
+    /* the whole node, stopping at a `{` that ends its line (a block or a long initializer
+     * opens there); `X = {}` stays whole */
+    uint32_t sig_end = e;
+    for (uint32_t k = b; k < e; k++) {
+        if (src[k] != '{') {
+            continue;
+        }
+        uint32_t j = k + 1;
+        while (j < e && (src[j] == ' ' || src[j] == '\t' || src[j] == '\r')) {
+            j++;
+        }
+        if (j >= e || src[j] == '\n') {
+            sig_end = k;
+            break;
+        }
+    }
+    while (sig_end > b && (src[sig_end - 1] == ';' || src[sig_end - 1] == ' ' ||
+                           src[sig_end - 1] == '\n' || src[sig_end - 1] == '\t' ||
+                           src[sig_end - 1] == '\r')) {
+        sig_end--;
+    }
+    return x_collapse(a, src, b, sig_end, X_SIG_MAX);
 }
 
 static bool has_word(const char *s, size_t len, const char *w)
@@ -1051,7 +1085,7 @@ static const char *text_dup(arena *a, const char *src, uint32_t b, uint32_t e, s
 }
 
 /* strip quotes/brackets of an import source */
-static const char *source_text(arena *a, const char *src, uint32_t b, uint32_t e)
+const char *x_source_text(arena *a, const char *src, uint32_t b, uint32_t e)
 {
     if (e - b >= 2) {
         char f = src[b], l = src[e - 1];
@@ -1094,7 +1128,8 @@ static bool materialize(ctx *c, x_file *out)
     x_parser *xp = c->xp;
     arena *a = c->a;
     const char *src = c->src;
-    /* drop function locals: variables and body-less function declarations inside a function */
+    /* drop function locals: variables and body-less function declarations inside a function, and
+       in C/C++ any function definition inside one */
     size_t kept = 0;
     if (!grow((void **)&xp->remap, &xp->cap_remap, xp->n_defs + 1, sizeof *xp->remap)) {
         return false;
@@ -1106,7 +1141,10 @@ static bool materialize(ctx *c, x_file *out)
             bool local_var = d->kind == KIND(CONST) || d->kind == KIND(VAR);
             bool local_proto = is_fn(d->kind) && ts_node_is_null(d->body) &&
                                ts_node_is_null(ts_node_child_by_field_name(d->def, "body", 4));
-            d->drop = local_var || local_proto;
+            /* C has no nested functions: a "definition" inside a body is a macro-made loop
+               (`for_each_possible_cpu(i) { ... }`) that the grammar reads as one */
+            bool c_misparse = (c->lang == LANG_C || c->lang == LANG_CPP) && is_fn(d->kind);
+            d->drop = local_var || local_proto || c_misparse;
         }
         xp->remap[i] = d->drop ? -1 : (int)kept;
         kept += !d->drop;
@@ -1142,7 +1180,7 @@ static bool materialize(ctx *c, x_file *out)
             }
             ne = k;
         }
-        s->name = collapse(a, src, nb, ne, X_NAME_MAX);
+        s->name = x_collapse(a, src, nb, ne, X_NAME_MAX);
         s->kind = d->kind;
         if (r.is_function && (s->kind == KIND(VAR) || s->kind == KIND(FIELD))) {
             s->kind = KIND(FN); /* a declarator that declares a function: a prototype */
@@ -1209,44 +1247,22 @@ static bool materialize(ctx *c, x_file *out)
         if (ts_node_is_null(body)) {
             body = ts_node_child_by_field_name(d->def, "body", 4);
         }
-        uint32_t sig_end;
         if (!ts_node_is_null(body) && ts_node_start_byte(body) >= d->start &&
             ts_node_start_byte(body) <= d->end) {
-            sig_end = ts_node_start_byte(body);
+            s->signature = x_collapse(a, src, d->start, ts_node_start_byte(body), X_SIG_MAX);
         } else {
-            /* no body: the whole node, stopping at a `{` that ends its line (a block or a
-             * long initializer opens there); `X = {}` stays whole */
-            sig_end = d->end;
-            for (uint32_t k = d->start; k < d->end; k++) {
-                if (src[k] != '{') {
-                    continue;
-                }
-                uint32_t j = k + 1;
-                while (j < d->end && (src[j] == ' ' || src[j] == '\t' || src[j] == '\r')) {
-                    j++;
-                }
-                if (j >= d->end || src[j] == '\n') {
-                    sig_end = k;
-                    break;
-                }
-            }
-            while (sig_end > d->start && (src[sig_end - 1] == ';' || src[sig_end - 1] == ' ' ||
-                                          src[sig_end - 1] == '\n' || src[sig_end - 1] == '\t' ||
-                                          src[sig_end - 1] == '\r')) {
-                sig_end--;
-            }
+            s->signature = x_sig_text(a, src, d->start, d->end);
         }
-        s->signature = collapse(a, src, d->start, sig_end, X_SIG_MAX);
         TSNode params = d->params;
         if (ts_node_is_null(params) && !ts_node_is_null(r.fdecl)) {
             params = ts_node_child_by_field_name(r.fdecl, "parameters", 10);
         }
         if (!ts_node_is_null(params)) {
-            s->params = collapse(a, src, ts_node_start_byte(params), ts_node_end_byte(params),
+            s->params = x_collapse(a, src, ts_node_start_byte(params), ts_node_end_byte(params),
                                  X_PARAMS_MAX);
         }
         if (!ts_node_is_null(d->ret) && is_fn(s->kind)) {
-            const char *rt = collapse(a, src, ts_node_start_byte(d->ret), ts_node_end_byte(d->ret),
+            const char *rt = x_collapse(a, src, ts_node_start_byte(d->ret), ts_node_end_byte(d->ret),
                                       X_PARAMS_MAX);
             if (rt && r.ptrs > 0) {
                 char stars[8] = "";
@@ -1343,6 +1359,10 @@ bool x_extract(x_parser *p, lang_id lang, const char *relpath, const char *src, 
         q = nl + 1;
     }
     out->lines = lines;
+    if ((lang == LANG_C || lang == LANG_CPP) && !p->no_fast && x_cpp_fast(src, n, a, out)) {
+        x_routes(relpath, lang, src, n, a, out);
+        return true; /* only preprocessor lines: the same result without a parse */
+    }
     const TSLanguage *g = lang_grammar(lang);
     if (!g) {
         x_routes(relpath, lang, src, n, a, out);
@@ -1463,7 +1483,7 @@ bool x_extract(x_parser *p, lang_id lang, const char *relpath, const char *src, 
         }
         TSNode nd = p->imps[i].node;
         x_import *xi = &out->imports[out->n_imports];
-        xi->source = source_text(a, src, ts_node_start_byte(nd), p->imps[i].end);
+        xi->source = x_source_text(a, src, ts_node_start_byte(nd), p->imps[i].end);
         if (!xi->source) {
             snprintf(why, why_len, "out of memory");
             goto done;

@@ -49,6 +49,8 @@
  *   `local`. Anything nested in a function is not exported; enumerators follow their enum.
  * - is_async: the word `async` in the signature (Kotlin: `suspend`).
  * - x_extract fills routes by running x_routes() (routes.c) on the same buffer.
+ * - A C/C++ file made only of preprocessor lines skips tree-sitter (cpp_fast.c) with an
+ *   identical result.
  *
  * Everything returned lives in the arena; one x_parser per thread (it keeps a TSParser and the
  * compiled queries). Parsing stops when *cancel becomes true or after the timeout. */
@@ -124,6 +126,9 @@ typedef struct x_parser x_parser;
 
 x_parser *x_parser_new(void);
 void x_parser_free(x_parser *p);
+/* fast paths (default on): a C/C++ file made only of preprocessor lines is read by a line
+ * scanner (cpp_fast.c) with the same result as a parse; off, every file is parsed (tests) */
+void x_parser_set_fast_paths(x_parser *p, bool on);
 /* the time one file may take (parse + query), in ms; 0 restores X_PARSE_BUDGET_MS */
 void x_parser_set_budget(x_parser *p, uint32_t ms);
 

@@ -185,6 +185,31 @@ Test(graph, callers_and_callees)
     cr_assert_str_eq(tool_error_code(last), "no_such_symbol");
 }
 
+/* the issue's incremental check: change one file, re-index, only that file is parsed, and the
+ * callers and callees reflect the change */
+Test(graph, incremental_change_updates_callers_and_callees)
+{
+    up();
+    /* serve now calls leaf twice and no longer helper; a new function in net.c calls helper */
+    ws_write(&S, "src/net.c",
+             "#include \"net.h\"\n#include \"util.h\"\n\nvoid serve(int port)\n{\n"
+             "    leaf(port);\n    leaf(port + 1);\n}\n\nint probe(void)\n{\n"
+             "    return helper(7);\n}\n");
+    resp *r = call_tool(&S, S.token, "ctx_index", "{\"action\":\"build\",\"wait\":true}");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    cr_assert(strstr(result_text(r), "(1 parsed, "), "only net.c is parsed: %s", result_text(r));
+    resp_free(r);
+    cr_assert_str_eq(OK("ctx_callgraph", "{\"symbol\":\"helper\"}"),
+                     "3 caller(s) of 'helper':\n"
+                     "  src/main.c → main  (L6)\n"
+                     "  src/net.c → probe  (L12)\n"
+                     "  tests/test_util.c → test_helper  (L5)\n" HINT);
+    cr_assert_str_eq(OK("ctx_callgraph", "{\"action\":\"callees\",\"symbol\":\"serve\"}"),
+                     "2 callee(s) of 'serve':\n"
+                     "  → leaf  (src/net.c:L6)\n"
+                     "  → leaf  (src/net.c:L7)\n" HINT);
+}
+
 Test(graph, trace_and_risk)
 {
     up();
