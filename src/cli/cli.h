@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 
+#include "config/config.h"
+
 int cli_serve(int argc, char **argv);
 int cli_token(int argc, char **argv);
 int cli_check_config(int argc, char **argv);
@@ -16,5 +18,12 @@ const char *cli_opt(int argc, char **argv, const char *name);
 bool cli_flag(int argc, char **argv, const char *name);
 /* every argument is a known option (with a value unless it is a flag): else print and false */
 bool cli_check_opts(int argc, char **argv, const char *const *with_value, const char *const *flags);
+
+/* the config at path for a command other than serve (serve.c): NULL after printing its
+ * problems on stderr */
+config *cli_config_load(const char *path);
+/* deny the server's own files (the config, dataDir, the audit log and its key, and the config's
+ * secret deny list) to every workspace path, so that nothing serves or indexes them */
+void cli_deny_server_files(const config *c);
 
 #endif

@@ -8,20 +8,12 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/progress.h"
 #include "config/config.h"
-#include "core/clock.h"
 #include "core/log.h"
 #include "index/index.h"
-
-typedef struct progress_ctx {
-    const char *ws;
-    bool tty;
-    int64_t last_line_ms;
-    bool drew;
-} progress_ctx;
 
 static void group(int64_t v, char *out, size_t cap)
 {
@@ -39,30 +31,22 @@ static void group(int64_t v, char *out, size_t cap)
 
 static void on_progress(void *vctx, int64_t done, int64_t total, const char *message)
 {
-    progress_ctx *p = vctx;
+    cli_progress *p = vctx;
+    /* on a terminal every update redraws the bar; elsewhere a line every 5 s */
+    if (!cli_progress_due(p, p->tty ? 0 : 5000, false)) {
+        return;
+    }
     char d[32], t[32];
     group(done, d, sizeof d);
     group(total, t, sizeof t);
-    int pct = total > 0 ? (int)(done * 100 / total) : 0;
-    if (pct > 100) {
-        pct = 100;
-    }
+    int pct = cli_progress_pct(done, total);
     if (p->tty) {
         char bar[31];
-        int fill = pct * 30 / 100;
-        for (int i = 0; i < 30; i++) {
-            bar[i] = i < fill ? '#' : '.';
-        }
-        bar[30] = '\0';
+        cli_progress_bar(pct, 30, bar);
         /* \033[K clears what a longer previous line left */
         fprintf(stderr, "\r%s [%s] %3d%% %s/%s files  %.40s\033[K", p->ws, bar, pct, d, t, message);
         p->drew = true;
     } else {
-        int64_t now = clock_mono_ms();
-        if (now - p->last_line_ms < 5000) {
-            return;
-        }
-        p->last_line_ms = now;
         fprintf(stderr, "indexing %s: %s/%s files (%d%%) %s\n", p->ws, d, t, pct, message);
     }
     fflush(stderr);
@@ -70,13 +54,12 @@ static void on_progress(void *vctx, int64_t done, int64_t total, const char *mes
 
 static bool build_one(const config *c, const cfg_workspace *ws, bool full)
 {
-    progress_ctx pc = {ws->id, isatty(STDERR_FILENO) == 1, clock_mono_ms(), false};
+    cli_progress pc;
+    cli_progress_init(&pc, ws->id);
     ix_summary sum;
     ix_status st;
     bool ok = index_build(c, ws, full, "", true, NULL, on_progress, &pc, &sum, &st);
-    if (pc.drew) {
-        fputs("\r\033[K", stderr);
-    }
+    cli_progress_end(&pc, true);
     if (!ok) {
         fprintf(stderr, "ctxd: index of '%s' failed: %s\n", ws->id,
                 sum.why[0] ? sum.why : "unknown error");
@@ -116,16 +99,10 @@ int cli_index(int argc, char **argv)
                   : strcmp(level, "info") == 0  ? LOG_INFO
                   : strcmp(level, "error") == 0 ? LOG_ERROR
                                                 : LOG_WARN);
-    config_problems p;
-    config_problems_init(&p);
-    config *c = config_load(path, true, &p);
+    config *c = cli_config_load(path);
     if (!c) {
-        fprintf(stderr, "ctxd: %d problem%s in %s\n%s", p.count, p.count == 1 ? "" : "s", path,
-                p.text.ptr ? p.text.ptr : "");
-        config_problems_release(&p);
         return 1;
     }
-    config_problems_release(&p);
     int rc = 0;
     if (wsid) {
         const cfg_workspace *ws = NULL;

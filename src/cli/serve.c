@@ -53,6 +53,19 @@ static config *load(const char *path, config_problems *p)
     return c;
 }
 
+config *cli_config_load(const char *path)
+{
+    config_problems p;
+    config_problems_init(&p);
+    config *c = config_load(path, true, &p);
+    if (!c) {
+        fprintf(stderr, "ctxd: %d problem%s in %s\n%s", p.count, p.count == 1 ? "" : "s", path,
+                p.text.ptr ? p.text.ptr : "");
+    }
+    config_problems_release(&p);
+    return c;
+}
+
 static bool parse_bind(const char *b)
 {
     const char *colon = strrchr(b, ':');
@@ -103,13 +116,18 @@ static void protect(const char *path)
     }
 }
 
-static void apply_runtime(const config *c)
+void cli_deny_server_files(const config *c)
 {
     path_set_extra_denied(c->secret_deny_list, c->n_secret_deny);
     protect(c->path);
     protect(c->data_dir);
     protect(c->audit_log_path);
     protect(c->audit_hmac_key_file);
+}
+
+static void apply_runtime(const config *c)
+{
+    cli_deny_server_files(c);
     audit_set_sync_ms(c->audit_sync_ms);
 }
 

@@ -8,40 +8,27 @@
  * (files parsed, skipped, symbols, edges, seconds). Exit 0 when every workspace synced, 1 when
  * any failed (its line says why), 2 on a usage error. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/progress.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "index/index.h"
 #include "index/sync.h"
-#include "ws/path.h"
-
-typedef struct progress {
-    const char *ws;
-    bool tty;
-    int64_t last_ms;
-    bool drew; /* a bar is on the line: end it before printing anything else */
-} progress;
 
 static void on_progress(void *vctx, int64_t done, int64_t total, const char *message)
 {
-    progress *p = vctx;
-    int64_t now = clock_mono_ms();
+    cli_progress *p = vctx;
     bool last = total > 0 && done >= total;
+    /* a redraw every 100 ms on a terminal, a line every 2 s elsewhere; the last always */
+    if (!cli_progress_due(p, p->tty ? 100 : 2000, last)) {
+        return;
+    }
     if (p->tty) {
-        if (now - p->last_ms < 100 && !last) {
-            return;
-        }
-        int pct = total > 0 ? (int)(done * 100 / total) : 0;
-        int fill = pct / 5;
+        int pct = cli_progress_pct(done, total);
         char bar[21];
-        for (int i = 0; i < 20; i++) {
-            bar[i] = i < fill ? '#' : '.';
-        }
-        bar[20] = '\0';
+        cli_progress_bar(pct, 20, bar);
         fprintf(stderr, "\r%s [%s] %3d%% %lld/%lld files %-30.30s", p->ws, bar, pct,
                 (long long)done, (long long)total, message ? message : "");
         p->drew = !last;
@@ -49,25 +36,10 @@ static void on_progress(void *vctx, int64_t done, int64_t total, const char *mes
             fputc('\n', stderr); /* the bar is complete: whatever follows gets its own line */
         }
     } else {
-        if (now - p->last_ms < 2000 && !last) {
-            return;
-        }
         fprintf(stderr, "%s: indexed %lld/%lld files%s%s\n", p->ws, (long long)done,
                 (long long)total, message && *message ? " — " : "", message ? message : "");
     }
-    p->last_ms = now;
     fflush(stderr);
-}
-
-static void protect(const char *path)
-{
-    char *real = path ? realpath(path, NULL) : NULL;
-    if (real) {
-        path_protect(real);
-        free(real);
-    } else if (path) {
-        path_protect(path);
-    }
 }
 
 int cli_sync(int argc, char **argv)
@@ -84,16 +56,10 @@ int cli_sync(int argc, char **argv)
         fprintf(stderr, "usage: ctxd team sync --config FILE [--workspace ID] [--tenant T]\n");
         return 2;
     }
-    config_problems p;
-    config_problems_init(&p);
-    config *c = config_load(cfg_path, true, &p);
+    config *c = cli_config_load(cfg_path);
     if (!c) {
-        fprintf(stderr, "ctxd: %d problem%s in %s\n%s", p.count, p.count == 1 ? "" : "s", cfg_path,
-                p.text.ptr ? p.text.ptr : "");
-        config_problems_release(&p);
         return 1;
     }
-    config_problems_release(&p);
     if (only && !config_workspace(c, tenant, only)) {
         fprintf(stderr, "ctxd: no workspace '%s'%s%s in %s\n", only, tenant ? " of tenant " : "",
                 tenant ? tenant : "", c->path);
@@ -106,28 +72,22 @@ int cli_sync(int argc, char **argv)
         return 1;
     }
     /* the server's own files are never indexed, as in serve */
-    path_set_extra_denied(c->secret_deny_list, c->n_secret_deny);
-    protect(c->path);
-    protect(c->data_dir);
-    protect(c->audit_log_path);
-    protect(c->audit_hmac_key_file);
+    cli_deny_server_files(c);
     index_setup(c->data_dir, 0);
 
     int failed = 0;
-    bool tty = isatty(STDERR_FILENO) == 1;
     for (size_t i = 0; i < c->n_workspaces; i++) {
         const cfg_workspace *ws = &c->workspaces[i];
         if ((only && strcmp(ws->id, only) != 0) ||
             (tenant && (!ws->tenant || strcmp(ws->tenant, tenant) != 0))) {
             continue;
         }
-        progress pr = {.ws = ws->id, .tty = tty, .last_ms = clock_mono_ms()};
+        cli_progress pr;
+        cli_progress_init(&pr, ws->id);
         int64_t t0 = clock_mono_ms();
         sync_report rep;
         bool ok = sync_workspace(c, ws, true, NULL, on_progress, &pr, &rep);
-        if (pr.drew) {
-            fputc('\n', stderr);
-        }
+        cli_progress_end(&pr, false);
         double secs = (double)(clock_mono_ms() - t0) / 1000.0;
         fprintf(stderr, "%s\n", rep.message);
         fprintf(stderr,

@@ -710,9 +710,9 @@ char *x_sig_text(arena *a, const char *src, uint32_t b, uint32_t e)
             break;
         }
     }
-    while (sig_end > b && (src[sig_end - 1] == ';' || src[sig_end - 1] == ' ' ||
-                           src[sig_end - 1] == '\n' || src[sig_end - 1] == '\t' ||
-                           src[sig_end - 1] == '\r')) {
+    while (sig_end > b &&
+           (src[sig_end - 1] == ';' || src[sig_end - 1] == ' ' || src[sig_end - 1] == '\n' ||
+            src[sig_end - 1] == '\t' || src[sig_end - 1] == '\r')) {
         sig_end--;
     }
     return x_collapse(a, src, b, sig_end, X_SIG_MAX);
@@ -1259,11 +1259,11 @@ static bool materialize(ctx *c, x_file *out)
         }
         if (!ts_node_is_null(params)) {
             s->params = x_collapse(a, src, ts_node_start_byte(params), ts_node_end_byte(params),
-                                 X_PARAMS_MAX);
+                                   X_PARAMS_MAX);
         }
         if (!ts_node_is_null(d->ret) && is_fn(s->kind)) {
-            const char *rt = x_collapse(a, src, ts_node_start_byte(d->ret), ts_node_end_byte(d->ret),
-                                      X_PARAMS_MAX);
+            const char *rt = x_collapse(a, src, ts_node_start_byte(d->ret),
+                                        ts_node_end_byte(d->ret), X_PARAMS_MAX);
             if (rt && r.ptrs > 0) {
                 char stars[8] = "";
                 int np = r.ptrs < 7 ? r.ptrs : 7;

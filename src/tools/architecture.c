@@ -895,15 +895,11 @@ err tool_ctx_architecture(tool_call *call, tool_out *out)
         return gx_bad_arg(out, "path is required for action=module");
     }
     ix_view v;
-    if (!ixt_open(call, out, &v)) {
-        return ERR_OK;
-    }
-    gx_graph *g = gx_graph_get(call, &v);
+    err rc;
+    gx_graph *g = gx_graph_open(call, out, &v, &rc);
     if (!g) {
-        index_view_close(&v);
-        return tool_expired(call) ? ERR_CANCELLED : ERR_NOMEM;
+        return rc;
     }
-    err rc = ERR_OK;
     arch A;
     if (!arch_init(&A, call, g) || !tarjan(&A)) {
         rc = ERR_NOMEM;

@@ -286,18 +286,13 @@ static size_t compose_file(tool_call *call, buf *outb, const cfile *f, hit **hs,
 {
     size_t mark = outb->len;
     buf_printf(outb, "## %s  (score %.1f: %s)\n", f->path, f->score, f->why.ptr ? f->why.ptr : "");
-    tool_out tmp;
-    memset(&tmp, 0, sizeof tmp);
-    buf_init(&tmp.text, 4096);
     const char *text = NULL;
     size_t len = 0;
     size_t *starts = NULL;
     int64_t nl = -1;
-    if (ixt_read_file(call, &tmp, f->path, &text, &len)) {
+    if (ixt_read_file_quiet(call, f->path, &text, &len)) {
         nl = ixt_line_index(call->a, text, len, &starts);
     }
-    buf_release(&tmp.text);
-    json_decref(tmp.structured);
     size_t head_end = outb->len;
     int64_t covered_to = 0;
     for (size_t i = 0; i < nh && nl >= 0; i++) {
@@ -355,13 +350,10 @@ err tool_ctx_compose(tool_call *call, tool_out *out)
     int64_t max_files = arg_int(call, "max_files", 6);
     size_t budget = (size_t)arg_int(call, "max_tokens", 6000) * 4;
     ix_view v;
-    if (!ixt_open(call, out, &v)) {
-        return ERR_OK;
-    }
-    gx_graph *g = gx_graph_get(call, &v);
+    err rc;
+    gx_graph *g = gx_graph_open(call, out, &v, &rc);
     if (!g) {
-        index_view_close(&v);
-        return tool_expired(call) ? ERR_CANCELLED : ERR_NOMEM;
+        return rc;
     }
     hits h = {0};
     size_t nseed = bm25_seeds(call, v.db, task, dir, &h, SEED_CHUNKS);
@@ -474,7 +466,7 @@ err tool_ctx_compose(tool_call *call, tool_out *out)
         ixt_hint(&out->text);
         buf_putc(&out->text, '\n');
     }
-    err rc = body.failed ? ERR_NOMEM : ERR_OK;
+    rc = body.failed ? ERR_NOMEM : ERR_OK;
     buf_release(&body);
     for (size_t i = 0; i < nf; i++) {
         buf_release(&fv[i].why);

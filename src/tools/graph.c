@@ -33,16 +33,7 @@ const char ctx_graph_schema[] =
 
 void ctx_graph_needs(const json_t *args, scope_set *scopes, int *cost)
 {
-    const char *a = jsonx_str(args, "action");
-    if (!a) {
-        return;
-    }
-    if (strcmp(a, "build") == 0 || strcmp(a, "enrich") == 0) {
-        *scopes |= SCOPE_INDEX;
-        *cost = 10;
-    } else if (strcmp(a, "status") == 0) {
-        *cost = 1;
-    }
+    gt_needs(args, "enrich", scopes, cost);
 }
 
 #define MAX_RELATED 200
@@ -50,6 +41,20 @@ void ctx_graph_needs(const json_t *args, scope_set *scopes, int *cost)
 #define CONTEXT_BYTES (3000 * 4)
 
 /* ---- helpers shared with impact.c (graphtools.h) ---- */
+
+void gt_needs(const json_t *args, const char *writer, scope_set *scopes, int *cost)
+{
+    const char *a = jsonx_str(args, "action");
+    if (!a) {
+        return;
+    }
+    if (strcmp(a, "build") == 0 || strcmp(a, writer) == 0) {
+        *scopes |= SCOPE_INDEX;
+        *cost = 10;
+    } else if (strcmp(a, "status") == 0) {
+        *cost = 1;
+    }
+}
 
 bool gt_file_arg(tool_call *call, tool_out *out, const gx_graph *g, const char *name, const char *p,
                  uint32_t *node)
@@ -714,10 +719,9 @@ err tool_ctx_graph(tool_call *call, tool_out *out)
         rc = symbol_action(call, out, v.db, path);
         goto done;
     }
-    gx_graph *g = gx_graph_get(call, &v);
+    gx_graph *g = gx_graph_need(call, &v, &rc);
     if (!g) {
-        index_view_close(&v);
-        return tool_expired(call) ? ERR_CANCELLED : ERR_NOMEM;
+        return rc;
     }
     uint32_t u = UINT32_MAX, w = UINT32_MAX;
     if (path && *path && !gt_file_arg(call, out, g, "path", path, &u)) {

@@ -21,6 +21,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "tools/common.h"
+#include "tools/ixtools.h"
 #include "ws/path.h"
 
 sqlite3_stmt *gx_prep(sqlite3 *db, const char *sql)
@@ -209,6 +210,30 @@ static bool push_pair(pair **v, size_t *n, size_t *cap, pair p)
     return true;
 }
 
+/* st's rows (a files.id, another files.id, with `weighted` a count) as edges between g's nodes
+ * into e: files not in g and self edges left out, the weight the count capped at 1,000,000 or
+ * else 1. Finalizes st and returns its code (SQLITE_INTERRUPT when a progress handler stopped
+ * it), or -1 when the call ran past its deadline or memory ran out. */
+static int read_pairs(tool_call *call, const gx_graph *g, sqlite3_stmt *st, bool weighted,
+                      long *rows, pair **e, size_t *ne, size_t *cap)
+{
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if ((++*rows & 4095) == 0 && tool_expired(call)) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+        uint32_t a = gx_node_of_id(g, sqlite3_column_int64(st, 0));
+        uint32_t b = gx_node_of_id(g, sqlite3_column_int64(st, 1));
+        int64_t w = weighted ? sqlite3_column_int64(st, 2) : 1;
+        if (a != UINT32_MAX && b != UINT32_MAX && a != b &&
+            !push_pair(e, ne, cap, (pair){a, b, w > 1000000 ? 1000000 : (uint32_t)w})) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+    }
+    return sqlite3_finalize(st);
+}
+
 /* SQLite's progress handler: a long query (the call-edge aggregation on a kernel-sized index)
  * stops at the call's deadline or at its own budget instead of running past them */
 typedef struct budget {
@@ -291,20 +316,8 @@ static gx_graph *graph_load(tool_call *call, sqlite3 *db, int64_t generation)
         goto out;
     }
     long rows = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if ((++rows & 4095) == 0 && tool_expired(call)) {
-            sqlite3_finalize(st);
-            goto out;
-        }
-        uint32_t a = gx_node_of_id(g, sqlite3_column_int64(st, 0));
-        uint32_t b = gx_node_of_id(g, sqlite3_column_int64(st, 1));
-        if (a != UINT32_MAX && b != UINT32_MAX && a != b &&
-            !push_pair(&e, &ne, &cap, (pair){a, b, 1})) {
-            sqlite3_finalize(st);
-            goto out;
-        }
-    }
-    if (sqlite3_finalize(st) == SQLITE_INTERRUPT) {
+    int fin = read_pairs(call, g, st, false, &rows, &e, &ne, &cap);
+    if (fin < 0 || fin == SQLITE_INTERRUPT) {
         goto out;
     }
     if (!build_csr(g, e, ne, &g->imp_off, &g->imp, NULL, &g->impby_off, &g->impby, &g->n_imports)) {
@@ -323,21 +336,11 @@ static gx_graph *graph_load(tool_call *call, sqlite3 *db, int64_t generation)
     if (!st) {
         goto out;
     }
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if ((++rows & 4095) == 0 && tool_expired(call)) {
-            sqlite3_finalize(st);
-            goto out;
-        }
-        uint32_t a = gx_node_of_id(g, sqlite3_column_int64(st, 0));
-        uint32_t b = gx_node_of_id(g, sqlite3_column_int64(st, 1));
-        int64_t w = sqlite3_column_int64(st, 2);
-        if (a != UINT32_MAX && b != UINT32_MAX &&
-            !push_pair(&e, &ne, &cap, (pair){a, b, w > 1000000 ? 1000000 : (uint32_t)w})) {
-            sqlite3_finalize(st);
-            goto out;
-        }
+    fin = read_pairs(call, g, st, true, &rows, &e, &ne, &cap);
+    if (fin < 0) {
+        goto out;
     }
-    if (sqlite3_finalize(st) == SQLITE_INTERRUPT) {
+    if (fin == SQLITE_INTERRUPT) {
         if (tool_expired(call)) {
             goto out;
         }
@@ -423,6 +426,26 @@ gx_graph *gx_graph_get(tool_call *call, ix_view *v)
     pthread_mutex_unlock(&cache_mu);
     gx_graph_put(old);
     return g;
+}
+
+gx_graph *gx_graph_need(tool_call *call, ix_view *v, err *rc)
+{
+    gx_graph *g = gx_graph_get(call, v);
+    *rc = ERR_OK;
+    if (!g) {
+        index_view_close(v);
+        *rc = tool_expired(call) ? ERR_CANCELLED : ERR_NOMEM;
+    }
+    return g;
+}
+
+gx_graph *gx_graph_open(tool_call *call, tool_out *out, ix_view *v, err *rc)
+{
+    if (!ixt_open(call, out, v)) {
+        *rc = ERR_OK;
+        return NULL;
+    }
+    return gx_graph_need(call, v, rc);
 }
 
 uint32_t gx_bfs(const gx_graph *g, uint32_t from, bool reverse, int max_depth, int32_t *dist)

@@ -71,6 +71,13 @@ typedef struct gx_graph {
  * gx_graph_put. */
 gx_graph *gx_graph_get(tool_call *call, ix_view *v);
 void gx_graph_put(gx_graph *g);
+/* gx_graph_get for a handler that cannot go on without the graph: on failure the view is closed
+ * and NULL returned with *rc the handler's answer (ERR_CANCELLED past the call's deadline, else
+ * ERR_NOMEM); else *rc is ERR_OK */
+gx_graph *gx_graph_need(tool_call *call, ix_view *v, err *rc);
+/* ixt_open, then gx_graph_need: NULL with *rc = ERR_OK when there is no index to open (the
+ * failure is in out, the view is closed) */
+gx_graph *gx_graph_open(tool_call *call, tool_out *out, ix_view *v, err *rc);
 /* the node of a files.id, or UINT32_MAX */
 uint32_t gx_node_of_id(const gx_graph *g, int64_t id);
 /* the node of a relpath, or UINT32_MAX */

@@ -250,17 +250,31 @@ static void diff_file(tool_call *call, delta *d, const char *path, bool was, boo
     }
 }
 
+bool gt_git_open(tool_call *call, tool_out *out, const char *arg, const char *ref, git_repo *r,
+                 err *rc)
+{
+    *rc = ERR_OK;
+    if (!git_validate_ref(ref)) {
+        *rc = gx_bad_arg(out, "%s must be a git ref (branch, tag, commit id, HEAD~N): '%.80s'", arg,
+                         ref);
+        return false;
+    }
+    char why[512];
+    if (!git_repo_open(call->ws, r, why, sizeof why)) {
+        *rc = tool_fail(out, "git_error", "%s", why);
+        return false;
+    }
+    return true;
+}
+
 err gt_diff(tool_call *call, tool_out *out, const char *since)
 {
-    if (!git_validate_ref(since)) {
-        return gx_bad_arg(out, "since must be a git ref (branch, tag, commit id, HEAD~N): '%.80s'",
-                          since);
-    }
     git_repo r;
-    char why[512];
-    if (!git_repo_open(call->ws, &r, why, sizeof why)) {
-        return tool_fail(out, "git_error", "%s", why);
+    err rc;
+    if (!gt_git_open(call, out, "since", since, &r, &rc)) {
+        return rc;
     }
+    char why[512];
     names changed = {.a = call->a};
     int64_t nc = git_diff_names(&r, since, "HEAD", add_name, &changed, why, sizeof why);
     if (nc < 0 && !changed.more) {

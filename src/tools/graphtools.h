@@ -3,8 +3,12 @@
 #ifndef CTXD_TOOLS_GRAPHTOOLS_H
 #define CTXD_TOOLS_GRAPHTOOLS_H
 
+#include "index/git.h"
 #include "tools/graphdb.h"
 
+/* the scope and cost of a graph tool's call (ctx_graph, ctx_impact): action=build and the
+ * tool's other writing action (`writer`) need SCOPE_INDEX and cost 10, action=status costs 1 */
+void gt_needs(const json_t *args, const char *writer, scope_set *scopes, int *cost);
 /* a file argument (named `name` in messages) that must be an indexed file: its node; false
  * with the failure in out (invalid_arguments when missing, path_outside_root, not_found) */
 bool gt_file_arg(tool_call *call, tool_out *out, const gx_graph *g, const char *name, const char *p,
@@ -29,6 +33,11 @@ bool gt_cochange_compute(tool_call *call, size_t *pairs, char *why, size_t why_l
  * with their commit counts; returns how many */
 size_t gt_cochanged(tool_call *call, const char *path, const char **out, uint32_t *counts,
                     size_t cap);
+/* the workspace's git repository, for a diff from ref (the value of the argument named arg) to
+ * HEAD: false with the failure in out and *rc the handler's answer when ref is not a git ref
+ * (invalid_arguments) or there is no repository (git_error); release r after true */
+bool gt_git_open(tool_call *call, tool_out *out, const char *arg, const char *ref, git_repo *r,
+                 err *rc);
 /* ctx_graph action=diff: the graph now against the graph of the changed files at `since` */
 err gt_diff(tool_call *call, tool_out *out, const char *since);
 

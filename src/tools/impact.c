@@ -29,16 +29,7 @@ const char ctx_impact_schema[] =
 
 void ctx_impact_needs(const json_t *args, scope_set *scopes, int *cost)
 {
-    const char *a = jsonx_str(args, "action");
-    if (!a) {
-        return;
-    }
-    if (strcmp(a, "build") == 0 || strcmp(a, "update") == 0) {
-        *scopes |= SCOPE_INDEX;
-        *cost = 10;
-    } else if (strcmp(a, "status") == 0) {
-        *cost = 1;
-    }
+    gt_needs(args, "update", scopes, cost);
 }
 
 #define MAX_CHANGED 2000
@@ -63,15 +54,12 @@ static bool on_changed(void *ctx, const char *rel)
 static err impact_diff(tool_call *call, tool_out *out, const gx_graph *g, const char *base,
                        int depth)
 {
-    if (!git_validate_ref(base)) {
-        return gx_bad_arg(out, "base must be a git ref (branch, tag, commit id, HEAD~N): '%.80s'",
-                          base);
-    }
     git_repo r;
-    char why[512];
-    if (!git_repo_open(call->ws, &r, why, sizeof why)) {
-        return tool_fail(out, "git_error", "%s", why);
+    err rc;
+    if (!gt_git_open(call, out, "base", base, &r, &rc)) {
+        return rc;
     }
+    char why[512];
     changed c = {.g = g, .nodes = xmalloc(MAX_CHANGED * sizeof(uint32_t))};
     if (!c.nodes) {
         git_repo_release(&r);
@@ -139,15 +127,11 @@ err tool_ctx_impact(tool_call *call, tool_out *out)
                           base);
     }
     ix_view v;
-    if (!ixt_open(call, out, &v)) {
-        return ERR_OK;
-    }
-    gx_graph *g = gx_graph_get(call, &v);
+    err rc;
+    gx_graph *g = gx_graph_open(call, out, &v, &rc);
     if (!g) {
-        index_view_close(&v);
-        return tool_expired(call) ? ERR_CANCELLED : ERR_NOMEM;
+        return rc;
     }
-    err rc = ERR_OK;
     uint32_t u = UINT32_MAX, w = UINT32_MAX;
     if (is_diff) {
         rc = impact_diff(call, out, g, base, depth);

@@ -232,6 +232,23 @@ static bool found_has(const found *f, int64_t id)
     return false;
 }
 
+/* the symbols whose ids st's rows give (first column), in row order, leaving out those found
+ * already and those outside gl (may be NULL), until f is full */
+static void collect(tool_call *call, sqlite3 *db, sqlite3_stmt *st, const glob_list *gl, found *f)
+{
+    while (f->n < f->cap && sqlite3_step(st) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        ix_sym s;
+        if (found_has(f, id) || !ixt_sym_by_id(call, db, id, &s)) {
+            continue;
+        }
+        if (gl && !glob_list_match(gl, s.path, strlen(s.path))) {
+            continue;
+        }
+        f->v[f->n++] = s;
+    }
+}
+
 static json_t *source_of(tool_call *call, const ix_sym *s, int64_t ctx, char hash[65], bool *cut);
 
 err tool_search_symbols(tool_call *call, tool_out *out)
@@ -284,17 +301,7 @@ err tool_search_symbols(tool_call *call, tool_out *out)
         sqlite3_bind_text(st, 2, pre.ptr ? pre.ptr : "", -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, con.ptr ? con.ptr : "", -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, lang && lang[0] ? lang : NULL, -1, SQLITE_STATIC);
-        while (f.n < f.cap && sqlite3_step(st) == SQLITE_ROW) {
-            int64_t id = sqlite3_column_int64(st, 0);
-            ix_sym s;
-            if (found_has(&f, id) || !ixt_sym_by_id(call, v.db, id, &s)) {
-                continue;
-            }
-            if (gl && !glob_list_match(gl, s.path, strlen(s.path))) {
-                continue;
-            }
-            f.v[f.n++] = s;
-        }
+        collect(call, v.db, st, gl, &f);
         sqlite3_finalize(st);
     }
     /* then BM25 over the symbols' chunks (name tokens, signature, body text) */
@@ -319,17 +326,7 @@ err tool_search_symbols(tool_call *call, tool_out *out)
         if (m.len && sql && sqlite3_prepare_v2(v.db, sql, -1, &st, NULL) == SQLITE_OK) {
             sqlite3_bind_text(st, 1, m.ptr, -1, SQLITE_STATIC);
             sqlite3_bind_text(st, 2, lang && lang[0] ? lang : NULL, -1, SQLITE_STATIC);
-            while (f.n < f.cap && sqlite3_step(st) == SQLITE_ROW) {
-                int64_t id = sqlite3_column_int64(st, 0);
-                ix_sym s;
-                if (found_has(&f, id) || !ixt_sym_by_id(call, v.db, id, &s)) {
-                    continue;
-                }
-                if (gl && !glob_list_match(gl, s.path, strlen(s.path))) {
-                    continue;
-                }
-                f.v[f.n++] = s;
-            }
+            collect(call, v.db, st, gl, &f);
         }
         sqlite3_finalize(st);
         buf_release(&toks);
@@ -372,13 +369,9 @@ err tool_search_symbols(tool_call *call, tool_out *out)
 static json_t *source_of(tool_call *call, const ix_sym *s, int64_t ctx, char hash[65], bool *cut)
 {
     *cut = false;
-    tool_out scratch = {0};
-    buf_init(&scratch.text, 4096);
     const char *text = NULL;
     size_t len = 0;
-    bool ok = ixt_read_file(call, &scratch, s->path, &text, &len);
-    buf_release(&scratch.text);
-    json_decref(scratch.structured);
+    bool ok = ixt_read_file_quiet(call, s->path, &text, &len);
     hash[0] = 0;
     if (!ok) {
         return NULL;
@@ -420,13 +413,9 @@ static json_t *source_of(tool_call *call, const ix_sym *s, int64_t ctx, char has
 /* whether the file's bytes are those the index parsed */
 static bool file_unchanged(tool_call *call, sqlite3 *db, const char *rel)
 {
-    tool_out scratch = {0};
-    buf_init(&scratch.text, 4096);
     const char *text = NULL;
     size_t len = 0;
-    bool ok = ixt_read_file(call, &scratch, rel, &text, &len);
-    buf_release(&scratch.text);
-    json_decref(scratch.structured);
+    bool ok = ixt_read_file_quiet(call, rel, &text, &len);
     if (!ok) {
         return false;
     }

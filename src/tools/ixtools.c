@@ -506,6 +506,19 @@ static ix_edge *edge_push(arena *a, ix_edge **v, int64_t *cap, int64_t n)
     return &(*v)[n];
 }
 
+/* edge n of v from st's row (callee, line, path in columns 0 to 2); NULL when memory ran out */
+static ix_edge *edge_of_row(tool_call *call, sqlite3_stmt *st, ix_edge **v, int64_t *cap, int64_t n)
+{
+    ix_edge *e = edge_push(call->a, v, cap, n);
+    if (!e) {
+        return NULL;
+    }
+    e->callee = col_str(call, st, 0);
+    e->line = sqlite3_column_int64(st, 1);
+    e->path = col_str(call, st, 2);
+    return e->callee && e->path ? e : NULL;
+}
+
 int64_t ixt_callees(tool_call *call, sqlite3 *db, const ix_sym *sym, ix_edge **out, int64_t cap)
 {
     *out = NULL;
@@ -523,14 +536,8 @@ int64_t ixt_callees(tool_call *call, sqlite3 *db, const ix_sym *sym, ix_edge **o
             n++;
             continue;
         }
-        ix_edge *e = edge_push(call->a, &v, &vcap, n);
+        ix_edge *e = edge_of_row(call, st, &v, &vcap, n);
         if (!e) {
-            break;
-        }
-        e->callee = col_str(call, st, 0);
-        e->line = sqlite3_column_int64(st, 1);
-        e->path = col_str(call, st, 2);
-        if (!e->callee || !e->path) {
             break;
         }
         e->candidates =
@@ -574,17 +581,11 @@ int64_t ixt_callers(tool_call *call, sqlite3 *db, const ix_sym *sym, ix_edge **o
             n++;
             continue;
         }
-        ix_edge *e = edge_push(call->a, &v, &vcap, n);
+        ix_edge *e = edge_of_row(call, st, &v, &vcap, n);
         if (!e) {
             break;
         }
-        e->callee = col_str(call, st, 0);
-        e->line = sqlite3_column_int64(st, 1);
-        e->path = col_str(call, st, 2);
         int64_t caller = sqlite3_column_int64(st, 4);
-        if (!e->callee || !e->path) {
-            break;
-        }
         if (caller && !ixt_sym_by_id(call, db, caller, &e->other)) {
             memset(&e->other, 0, sizeof e->other);
         }
@@ -711,6 +712,16 @@ bool ixt_read_file(tool_call *call, tool_out *out, const char *relpath, const ch
     *text = p;
     *len = got;
     return true;
+}
+
+bool ixt_read_file_quiet(tool_call *call, const char *relpath, const char **text, size_t *len)
+{
+    tool_out scratch = {0};
+    buf_init(&scratch.text, 4096);
+    bool ok = ixt_read_file(call, &scratch, relpath, text, len);
+    buf_release(&scratch.text);
+    json_decref(scratch.structured);
+    return ok;
 }
 
 int64_t ixt_line_index(arena *a, const char *text, size_t len, size_t **starts)

@@ -98,6 +98,9 @@ int64_t ixt_callers(tool_call *call, sqlite3 *db, const ix_sym *sym, ix_edge **o
  * most maxReadBytes. */
 bool ixt_read_file(tool_call *call, tool_out *out, const char *relpath, const char **text,
                    size_t *len);
+/* the same for a tool that goes on without the file (a snippet, a hash check): false when it
+ * cannot be read now, and nothing reported */
+bool ixt_read_file_quiet(tool_call *call, const char *relpath, const char **text, size_t *len);
 /* append one source line (without its terminator): invalid UTF-8 repaired, trailing `\r` and
  * whitespace trimmed, longer than 150 code points cut there with `…` */
 void ixt_put_source(buf *out, const char *s, size_t n);

@@ -218,19 +218,15 @@ err tool_ctx_overview(tool_call *call, tool_out *out)
         return ERR_OK;
     }
     ix_view v;
-    if (!ixt_open(call, out, &v)) {
-        return ERR_OK;
-    }
-    gx_graph *g = gx_graph_get(call, &v);
+    err rc;
+    gx_graph *g = gx_graph_open(call, out, &v, &rc);
     if (!g) {
-        index_view_close(&v);
-        return tool_expired(call) ? ERR_CANCELLED : ERR_NOMEM;
+        return rc;
     }
     size_t n = g->n ? g->n : 1;
     double *score = xmalloc(n * sizeof(double));
     double *pr = xmalloc(n * sizeof(double));
     uint32_t *order = xmalloc(n * sizeof(uint32_t));
-    err rc = ERR_OK;
     if (!score || !pr || !order) {
         rc = ERR_NOMEM;
         goto out;
@@ -379,14 +375,9 @@ err tool_ctx_repomap(tool_call *call, tool_out *out)
         pats[np++] = gp;
     }
     ix_view v;
-    err rc = ERR_OK;
-    if (!ixt_open(call, out, &v)) {
-        goto free_pats;
-    }
-    gx_graph *g = gx_graph_get(call, &v);
+    err rc;
+    gx_graph *g = gx_graph_open(call, out, &v, &rc);
     if (!g) {
-        index_view_close(&v);
-        rc = tool_expired(call) ? ERR_CANCELLED : ERR_NOMEM;
         goto free_pats;
     }
     size_t n = g->n ? g->n : 1;

@@ -922,6 +922,20 @@ typedef struct toml_map {
     size_t n, cap;
 } toml_map;
 
+/* the key line of a node: its name and its type, `array[n]` or `object{n}` for tables */
+static void tnode_line(buf *out, int depth, const tnode *k)
+{
+    char t[48];
+    if (k->array) {
+        snprintf(t, sizeof t, "array[%zu]", k->count);
+    } else if (k->table) {
+        snprintf(t, sizeof t, "object{%zu}", k->count);
+    } else {
+        snprintf(t, sizeof t, "%s", k->type);
+    }
+    key_line(out, depth, k->name, k->len, t);
+}
+
 static int tnode_get(toml_map *m, int parent, const char *name, size_t len, bool create)
 {
     for (size_t i = 0; i < m->n; i++) {
@@ -1122,27 +1136,11 @@ static bool map_toml(tool_call *call, ld_line *l, size_t nl, buf *out)
         if (m.v[i].parent != -1) {
             continue;
         }
-        char t[48];
-        if (m.v[i].array) {
-            snprintf(t, sizeof t, "array[%zu]", m.v[i].count);
-        } else if (m.v[i].table) {
-            snprintf(t, sizeof t, "object{%zu}", m.v[i].count);
-        } else {
-            snprintf(t, sizeof t, "%s", m.v[i].type);
-        }
-        key_line(out, 1, m.v[i].name, m.v[i].len, t);
+        tnode_line(out, 1, &m.v[i]);
         for (size_t j = 0; j < m.n; j++) {
-            if (m.v[j].parent != (int)i) {
-                continue;
+            if (m.v[j].parent == (int)i) {
+                tnode_line(out, 2, &m.v[j]);
             }
-            if (m.v[j].array) {
-                snprintf(t, sizeof t, "array[%zu]", m.v[j].count);
-            } else if (m.v[j].table) {
-                snprintf(t, sizeof t, "object{%zu}", m.v[j].count);
-            } else {
-                snprintf(t, sizeof t, "%s", m.v[j].type);
-            }
-            key_line(out, 2, m.v[j].name, m.v[j].len, t);
         }
     }
     return true;

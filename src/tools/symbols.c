@@ -402,13 +402,9 @@ static void chunk_totals(sqlite3 *db, int64_t *chunks, int64_t *files)
 /* up to SNIPPET_LINES lines of the chunk, read from the file now */
 static void put_snippet(tool_call *call, tool_out *out, const hit *h)
 {
-    tool_out scratch = {0};
-    buf_init(&scratch.text, 4096);
     const char *text = NULL;
     size_t len = 0;
-    bool ok = ixt_read_file(call, &scratch, h->path, &text, &len);
-    buf_release(&scratch.text);
-    json_decref(scratch.structured);
+    bool ok = ixt_read_file_quiet(call, h->path, &text, &len);
     if (!ok) {
         return;
     }
@@ -585,13 +581,9 @@ static int64_t file_id_of(sqlite3 *db, const char *rel)
 static void similar_chunks(tool_call *call, sqlite3 *db, const char *rel, int64_t fid,
                            const ix_sym *sym, rel_list *l)
 {
-    tool_out scratch = {0};
-    buf_init(&scratch.text, 4096);
     const char *text = NULL;
     size_t len = 0;
-    bool ok = ixt_read_file(call, &scratch, rel, &text, &len);
-    buf_release(&scratch.text);
-    json_decref(scratch.structured);
+    bool ok = ixt_read_file_quiet(call, rel, &text, &len);
     if (!ok) {
         return;
     }

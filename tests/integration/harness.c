@@ -2,12 +2,14 @@
 #include "harness.h"
 
 #include <arpa/inet.h>
+#include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -653,4 +655,112 @@ json_t *audit_wait(server *s, size_t n, int timeout_ms)
         json_decref(lines);
         usleep(10000);
     }
+}
+
+/* ---- helpers for the suites that call tools and read the index ---- */
+
+void srv_up(server *s, const char *extra_fields)
+{
+    srv_config(s, extra_fields);
+    bool ok = srv_start(s);
+    char *log = ok ? NULL : slurp(s->log);
+    cr_assert(ok, "server did not start: %s", log ? log : "");
+    free(log);
+}
+
+void index_build_wait(server *s)
+{
+    resp *r = call_tool(s, s->token, "ctx_index", "{\"action\":\"build\",\"wait\":true}");
+    cr_assert_eq(r->status, 200, "build: %s", r->body);
+    cr_assert(strncmp(result_text(r), "index built: ", 13) == 0, "build: %s", result_text(r));
+    resp_free(r);
+}
+
+const char *tool_callf(server *s, resp **last, const char *token, bool want_error, const char *name,
+                       const char *fmt, ...)
+{
+    char args[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    resp_free(*last);
+    resp *r = *last = call_tool(s, token, name, args);
+    cr_assert_eq(r->status, 200, "%s %s: HTTP %ld %s", name, args, r->status, r->body);
+    cr_assert_eq(result_is_error(r), want_error, "%s %s: isError should be %d: %s", name, args,
+                 want_error, r->body);
+    return result_text(r);
+}
+
+json_t *structured_content(resp *r)
+{
+    json_t *sc = json_object_get(json_object_get(r->json, "result"), "structuredContent");
+    cr_assert(json_is_object(sc), "no structuredContent: %s", r->body);
+    return sc;
+}
+
+char *ws_sha12(server *s, const char *rel)
+{
+    char *h = sh_out("sha256sum '%s' | cut -c1-12", ws_path(s, rel));
+    cr_assert(h && strlen(h) == 13, "sha256sum failed");
+    h[12] = '\0';
+    return h;
+}
+
+/* the index database of ws_id, read-only; NULL when it cannot be opened */
+static sqlite3 *index_db_open(server *s, const char *ws_id)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/data/index/local/%s.db", s->dir, ws_id);
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 5000); /* a server may be creating the schema */
+    return db;
+}
+
+long long index_db_int(server *s, const char *ws_id, const char *sql)
+{
+    sqlite3 *db = index_db_open(s, ws_id);
+    if (!db) {
+        return -1;
+    }
+    sqlite3_stmt *q = NULL;
+    long long v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
+        v = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return v;
+}
+
+char *index_db_text(server *s, const char *ws_id, const char *sql)
+{
+    sqlite3 *db = index_db_open(s, ws_id);
+    if (!db) {
+        return NULL;
+    }
+    sqlite3_stmt *q = NULL;
+    char *v = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW &&
+        sqlite3_column_text(q, 0)) {
+        v = strdup((const char *)sqlite3_column_text(q, 0));
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return v;
+}
+
+size_t cfg_add_ws(server *s, const char *id, const char *root)
+{
+    json_t *doc = cfg_load(s);
+    json_array_append_new(json_object_get(doc, "workspaces"),
+                          json_pack("{s:s, s:s}", "id", id, "root", root));
+    size_t mark = log_size(s);
+    cfg_save(s, doc);
+    json_decref(doc);
+    return mark;
 }

@@ -122,4 +122,30 @@ const char *tool_error_code(resp *r);
 /* stop the server (if running) and remove the test's temp dir */
 void srv_cleanup(server *s);
 
+/* ---- helpers for the suites that call tools and read the index (test_tools.c,
+ * test_readmodes.c, test_ixtools.c, test_graph.c, test_index.c, test_sync.c); the ones that
+ * assert do so with Criterion, so they are called from a test ---- */
+/* srv_config(s, extra_fields) and srv_start; asserts the server started (its log in the
+ * message) */
+void srv_up(server *s, const char *extra_fields);
+/* ctx_index action=build wait=true; asserts HTTP 200 and a summary "index built: ..." */
+void index_build_wait(server *s);
+/* call a tool as token with printf-formatted arguments; asserts HTTP 200 and that the isError
+ * flag is want_error. The response replaces *last (the one before is freed) and owns the
+ * returned result text, valid until the next call. */
+const char *tool_callf(server *s, resp **last, const char *token, bool want_error, const char *name,
+                       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* result.structuredContent of r; asserts it is an object */
+json_t *structured_content(resp *r);
+/* the first 12 hex digits of the SHA-256 of rel under the workspace (malloc); asserts */
+char *ws_sha12(server *s, const char *rel);
+/* the first column of the first row of sql on the index database of workspace ws_id
+ * (s->dir/data/index/local/<ws_id>.db, opened read-only for this query): as an integer, -1 when
+ * the database, the query or the row is not there (yet); as text (malloc), NULL likewise */
+long long index_db_int(server *s, const char *ws_id, const char *sql);
+char *index_db_text(server *s, const char *ws_id, const char *sql);
+/* append the workspace {"id": id, "root": root} to team.json (an atomic replacement, which a
+ * running server reloads); returns the log size before the change, for log_wait */
+size_t cfg_add_ws(server *s, const char *id, const char *root);
+
 #endif

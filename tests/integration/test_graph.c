@@ -13,30 +13,15 @@
  *   TypeScript (web/): server imports handlers imports db; listItems/addItem → query. Express
  *         routes. */
 #include <criterion/criterion.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "toolsuite.h"
 
-static server S;
-static resp *last;
-
-static void suite_init(void)
-{
-    srv_init(&S);
-}
-
-static void suite_fini(void)
-{
-    resp_free(last);
-    last = NULL;
-    srv_cleanup(&S);
-}
-
-TestSuite(graph, .init = suite_init, .fini = suite_fini, .timeout = 60);
+TestSuite(graph, .init = tool_suite_init, .fini = tool_suite_fini, .timeout = 60);
 
 #define HINT "↳ re-target any symbol: ctx_search(action=\"symbol\", handle=\"path#name@Lstart\")\n"
 
@@ -82,50 +67,11 @@ static void write_fixture(void)
              "export function query(sql: string): string[] {\n  return [sql];\n}\n");
 }
 
-static void build(void)
-{
-    resp *r = call_tool(&S, S.token, "ctx_index", "{\"action\":\"build\",\"wait\":true}");
-    cr_assert_eq(r->status, 200, "build: %s", r->body);
-    cr_assert(strncmp(result_text(r), "index built: ", 13) == 0, "build: %s", result_text(r));
-    resp_free(r);
-}
-
 static void up(void)
 {
     write_fixture();
-    srv_config(&S, "");
-    bool ok = srv_start(&S);
-    char *log = ok ? NULL : slurp(S.log);
-    cr_assert(ok, "server did not start: %s", log ? log : "");
-    free(log);
-    build();
-}
-
-static const char *call(bool want_error, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static const char *call(bool want_error, const char *name, const char *fmt, ...)
-{
-    char args[16384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    resp_free(last);
-    last = call_tool(&S, S.token, name, args);
-    cr_assert_eq(last->status, 200, "%s %s: HTTP %ld %s", name, args, last->status, last->body);
-    cr_assert_eq(result_is_error(last), want_error, "%s %s: isError should be %d: %s", name, args,
-                 want_error, last->body);
-    return result_text(last);
-}
-
-#define OK(name, ...) call(false, name, __VA_ARGS__)
-#define FAILS(name, ...) call(true, name, __VA_ARGS__)
-
-static json_t *structured(void)
-{
-    json_t *sc = json_object_get(json_object_get(last->json, "result"), "structuredContent");
-    cr_assert(json_is_object(sc), "no structuredContent: %s", last->body);
-    return sc;
+    srv_up(&S, "");
+    index_build_wait(&S);
 }
 
 /* ---- ctx_callgraph ---- */
@@ -138,7 +84,7 @@ Test(graph, callers_and_callees)
                      "  src/main.c → main  (L6)\n"
                      "  src/net.c → serve  (L6)\n"
                      "  tests/test_util.c → test_helper  (L5)\n" HINT);
-    json_t *e0 = json_array_get(json_object_get(structured(), "edges"), 0);
+    json_t *e0 = json_array_get(json_object_get(structured_content(last), "edges"), 0);
     cr_assert_str_eq(json_string_value(json_object_get(e0, "caller")), "main");
     cr_assert_str_eq(json_string_value(json_object_get(e0, "callerFile")), "src/main.c");
     cr_assert_eq(json_integer_value(json_object_get(e0, "line")), 6);
@@ -219,7 +165,7 @@ Test(graph, trace_and_risk)
         "  main  (src/main.c:L4)\n"
         "  → helper  (src/main.c:L6)\n"
         "  → leaf  (src/util.c:L10)\n" HINT);
-    cr_assert_eq(json_array_size(json_object_get(structured(), "edges")), 2);
+    cr_assert_eq(json_array_size(json_object_get(structured_content(last), "edges")), 2);
     cr_assert_str_eq(
         OK("ctx_callgraph", "{\"action\":\"trace\",\"from\":\"leaf\",\"to\":\"main\"}"),
         "No call path found from 'leaf' to 'main' (searched up to depth 10)\n");
@@ -307,7 +253,7 @@ Test(graph, file_graph_actions)
            "{\"action\":\"neighbors\",\"path\":\"web/handlers.ts\",\"format\":\"json\"}");
     json_t *doc = json_loads(t, 0, NULL);
     cr_assert(doc, "%s", t);
-    cr_assert(json_equal(doc, structured()), "%s", t);
+    cr_assert(json_equal(doc, structured_content(last)), "%s", t);
     cr_assert_str_eq(json_string_value(json_array_get(json_object_get(doc, "imports"), 0)),
                      "web/db.ts");
     json_decref(doc);
@@ -348,7 +294,7 @@ Test(graph, impact_analyze_chain)
                      "Impact of src/util.h: 4 dependent files (depth≤5), 1 tests\n"
                      "  [1] src/main.c\n  [1] src/net.c\n  [1] src/util.c\n"
                      "  [1] tests/test_util.c\ntests:\n  tests/test_util.c\n");
-    json_t *sc = structured();
+    json_t *sc = structured_content(last);
     cr_assert_eq(json_integer_value(json_object_get(sc, "count")), 4);
     cr_assert_str_eq(OK("ctx_impact", "{\"path\":\"web/db.ts\",\"depth\":1}"),
                      "Impact of web/db.ts: 1 dependent files (depth≤1), 0 tests\n"
@@ -374,7 +320,7 @@ Test(graph, diff_from_git)
                  0);
     srv_config(&S, "");
     cr_assert(srv_start(&S));
-    build();
+    index_build_wait(&S);
     /* net.c dropped its include of util.h and both calls; extra.c is new with one call */
     const char *t = OK("ctx_graph", "{\"action\":\"diff\"}");
     cr_assert(strncmp(t,
@@ -420,7 +366,7 @@ Test(graph, routes_express_flask)
     cr_assert(strstr(t, "    POST /users → create_user (py/app.py:L"), "%s", t);
     cr_assert(strstr(t, "     GET /api/items → listItems (web/server.ts:L5)\n"), "%s", t);
     cr_assert(strstr(t, "    POST /api/items → addItem (web/server.ts:L6)\n"), "%s", t);
-    json_t *routes = json_object_get(structured(), "routes");
+    json_t *routes = json_object_get(structured_content(last), "routes");
     cr_assert_eq(json_array_size(routes), 5);
     t = OK("ctx_routes", "{\"method\":\"post\",\"path\":\"/api\"}");
     cr_assert_str_eq(t, "1 route(s):\n    POST /api/items → addItem (web/server.ts:L6)\n");
@@ -433,7 +379,7 @@ Test(graph, routes_none)
     ws_write(&S, "lib/a.c", "int a(void) { return 1; }\n");
     srv_config(&S, "");
     cr_assert(srv_start(&S));
-    build();
+    index_build_wait(&S);
     /* README.md, src/main.c, src/util.c from the harness, lib/a.c */
     cr_assert_str_eq(OK("ctx_routes", "{}"), "No HTTP routes found in project (4 files scanned)\n");
 }
@@ -492,7 +438,7 @@ Test(graph, overview_repomap_rank_the_hub)
     /* a task moves the files that match it to the top */
     t = OK("ctx_overview", "{\"task\":\"query sql items\"}");
     cr_assert(strstr(t, "task: 'query sql items'\n[relevant]\n  web/"), "%s", t);
-    json_t *files = json_object_get(structured(), "files");
+    json_t *files = json_object_get(structured_content(last), "files");
     cr_assert(json_array_size(files) >= 2);
     cr_assert(strncmp(json_string_value(json_object_get(json_array_get(files, 0), "path")), "web/",
                       4) == 0);
@@ -559,7 +505,7 @@ Test(graph, scopes)
     cr_assert(srv_token(&S, "grapher", "graph", grapher));
     cr_assert(srv_token(&S, "searcher", "search", searcher));
     cr_assert(srv_start(&S));
-    build();
+    index_build_wait(&S);
     /* build/enrich/update need index as well: REST 403 naming it */
     const char *calls[][2] = {{"ctx_graph", "{\"action\":\"build\"}"},
                               {"ctx_graph", "{\"action\":\"enrich\"}"},

@@ -18,61 +18,21 @@ static void db_path(server *s, char *out, size_t cap)
     snprintf(out, cap, "%s/data/index/local/main.db", s->dir);
 }
 
-/* the first column of the first row of sql (printf format), as an integer */
+/* index_db_int on the workspace "main", asserting that the database answers */
 static long long q_int(server *s, const char *sql)
 {
-    char path[400];
-    db_path(s, path, sizeof path);
-    sqlite3 *db = NULL;
-    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK, "open %s",
-                 path);
-    sqlite3_busy_timeout(db, 5000); /* a server may be creating the schema */
-    sqlite3_stmt *st = NULL;
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
-                 sqlite3_errmsg(db));
-    long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    long long v = index_db_int(s, "main", sql);
+    cr_assert_neq(v, -1, "%s: no answer from the index database", sql);
     return v;
 }
 
-/* the same without asserting: -1 while the database or its schema does not exist yet */
-static long long q_try(server *s, const char *sql)
+/* index_db_text on the workspace "main"; "" when there is no answer; valid until the next call */
+static const char *q_text(server *s, const char *sql)
 {
-    char path[400];
-    db_path(s, path, sizeof path);
-    sqlite3 *db = NULL;
-    long long v = -1;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_busy_timeout(db, 1000);
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW) {
-            v = sqlite3_column_int64(st, 0);
-        }
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(db);
-    return v;
-}
-
-static char *q_text(server *s, const char *sql)
-{
-    static char out[512];
-    char path[400];
-    db_path(s, path, sizeof path);
-    sqlite3 *db = NULL;
-    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    sqlite3_stmt *st = NULL;
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
-    out[0] = '\0';
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-        snprintf(out, sizeof out, "%s", (const char *)sqlite3_column_text(st, 0));
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return out;
+    static char *v;
+    free(v);
+    v = index_db_text(s, "main", sql);
+    return v ? v : "";
 }
 
 static int run_index(server *s, char **out, char **err)
@@ -330,7 +290,7 @@ Test(index_it, serve_builds_in_the_background, .timeout = 60)
     for (int i = 0; i < 200 && !built; i++) {
         struct stat sb;
         if (stat(path, &sb) == 0 &&
-            q_try(&s, "SELECT count(*) FROM meta WHERE key = 'built_at'") == 1) {
+            index_db_int(&s, "main", "SELECT count(*) FROM meta WHERE key = 'built_at'") == 1) {
             built = true;
         } else {
             usleep(50000);
@@ -369,7 +329,7 @@ Test(index_it, sigterm_stops_a_running_build_cleanly, .timeout = 120)
     char path[400];
     db_path(&s, path, sizeof path);
     struct stat sb;
-    if (stat(path, &sb) == 0 && q_try(&s, "SELECT count(*) FROM files") > 0) {
+    if (stat(path, &sb) == 0 && index_db_int(&s, "main", "SELECT count(*) FROM files") > 0) {
         cr_assert_eq(q_int(&s, "SELECT count(*) FROM files f WHERE f.status = 'ok' AND"
                                " f.n_symbols != (SELECT count(*) FROM symbols s WHERE"
                                " s.file_id = f.id)"),
@@ -395,28 +355,13 @@ Test(index_it, reload_that_adds_a_workspace_indexes_it, .timeout = 60)
     *strrchr(second, '/') = '\0';
     cr_assert(srv_start(&s));
     cr_assert(log_wait(&s, 0, "index local/main: index built:", 10000));
-    json_t *doc = cfg_load(&s);
-    json_array_append_new(json_object_get(doc, "workspaces"),
-                          json_pack("{s:s, s:s}", "id", "second", "root", second));
-    size_t mark = log_size(&s);
-    cfg_save(&s, doc);
-    json_decref(doc);
+    size_t mark = cfg_add_ws(&s, "second", second);
     cr_assert(log_wait(&s, mark, "index local/second: index built: 1 files (1 parsed", 10000));
     /* the workspace that was there is not rebuilt by the reload */
     char *log = slurp(s.log);
     cr_assert_null(strstr(log + mark, "index local/main:"), "%s", log + mark);
     free(log);
-    char path[400];
-    snprintf(path, sizeof path, "%s/data/index/local/second.db", s.dir);
-    sqlite3 *db = NULL;
-    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st = NULL;
-    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM symbols WHERE name = 'second_fn'", -1,
-                                    &st, NULL),
-                 SQLITE_OK);
-    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-    cr_assert_eq(sqlite3_column_int(st, 0), 1);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    cr_assert_eq(
+        index_db_int(&s, "second", "SELECT count(*) FROM symbols WHERE name = 'second_fn'"), 1);
     cr_assert_eq(srv_stop(&s), 0);
 }

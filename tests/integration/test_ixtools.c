@@ -6,29 +6,14 @@
  * starts the real server, asks it for a build with ctx_index action=build wait=true, and then
  * compares whole result texts or exact JSON fields, so a changed line format fails here. */
 #include <criterion/criterion.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
+#include "toolsuite.h"
 
-static server S;
-static resp *last;
-
-static void suite_init(void)
-{
-    srv_init(&S);
-}
-
-static void suite_fini(void)
-{
-    resp_free(last);
-    last = NULL;
-    srv_cleanup(&S);
-}
-
-TestSuite(ixtools, .init = suite_init, .fini = suite_fini, .timeout = 40);
+TestSuite(ixtools, .init = tool_suite_init, .fini = tool_suite_fini, .timeout = 40);
 
 static const char TOKEN_C[] = "#include \"token.h\"\n"
                               "\n"
@@ -105,42 +90,8 @@ static void up_cfg(const char *extra_files, const char *config_fields)
         ws_write(&S, "gen/many.c", body);
         free(body);
     }
-    srv_config(&S, config_fields);
-    bool ok = srv_start(&S);
-    char *log = ok ? NULL : slurp(S.log);
-    cr_assert(ok, "server did not start: %s", log ? log : "");
-    free(log);
-    resp *r = call_tool(&S, S.token, "ctx_index", "{\"action\":\"build\",\"wait\":true}");
-    cr_assert_eq(r->status, 200, "build: %s", r->body);
-    cr_assert(strncmp(result_text(r), "index built: ", 13) == 0, "build: %s", result_text(r));
-    resp_free(r);
-}
-
-static const char *call(bool want_error, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static const char *call(bool want_error, const char *name, const char *fmt, ...)
-{
-    char args[16384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    resp_free(last);
-    last = call_tool(&S, S.token, name, args);
-    cr_assert_eq(last->status, 200, "%s %s: HTTP %ld %s", name, args, last->status, last->body);
-    cr_assert_eq(result_is_error(last), want_error, "%s %s: isError should be %d: %s", name, args,
-                 want_error, last->body);
-    return result_text(last);
-}
-
-#define OK(name, ...) call(false, name, __VA_ARGS__)
-#define FAILS(name, ...) call(true, name, __VA_ARGS__)
-
-static json_t *structured(void)
-{
-    json_t *sc = json_object_get(json_object_get(last->json, "result"), "structuredContent");
-    cr_assert(json_is_object(sc), "no structuredContent: %s", last->body);
-    return sc;
+    srv_up(&S, config_fields);
+    index_build_wait(&S);
 }
 
 /* ---- symbol lookup ---- */
@@ -156,7 +107,7 @@ Test(ixtools, symbol_one_match)
                      "   4|{\n"
                      "   5|    return t[0] == 'x';\n"
                      "   6|}");
-    json_t *sym = json_array_get(json_object_get(structured(), "symbols"), 0);
+    json_t *sym = json_array_get(json_object_get(structured_content(last), "symbols"), 0);
     cr_assert_str_eq(json_string_value(json_object_get(sym, "handle")),
                      "src/auth/token.c#check_sig@L3");
     cr_assert_str_eq(json_string_value(json_object_get(sym, "id")),
@@ -223,8 +174,7 @@ Test(ixtools, symbol_none)
     json_t *st = NULL;
     {
         resp *r = call_tool(&S, S.token, "ctx_index", "{}");
-        st = json_deep_copy(
-            json_object_get(json_object_get(r->json, "result"), "structuredContent"));
+        st = json_deep_copy(structured_content(r));
         resp_free(r);
     }
     char want[512];
@@ -281,7 +231,7 @@ Test(ixtools, outline_text_and_json)
     json_error_t e;
     json_t *doc = json_loads(js, 0, &e);
     cr_assert(doc, "not JSON: %s", js);
-    cr_assert(json_equal(doc, structured()), "text and structuredContent differ");
+    cr_assert(json_equal(doc, structured_content(last)), "text and structuredContent differ");
     cr_assert_str_eq(json_string_value(json_object_get(doc, "language")), "python");
     json_t *area = json_array_get(json_object_get(doc, "symbols"), 2);
     cr_assert_str_eq(json_string_value(json_object_get(area, "name")), "area");
@@ -306,7 +256,7 @@ Test(ixtools, bm25_ranks_the_definition_first)
     const char *first = strchr(t, '\n') + 1;
     cr_assert(strncmp(first, "src/auth/token.c:3-6 check_sig (fn) score=", 42) == 0, "%s", t);
     cr_assert_not_null(strstr(first, "\n     3| static int check_sig(const char *t)\n"), "%s", t);
-    json_t *r0 = json_array_get(json_object_get(structured(), "results"), 0);
+    json_t *r0 = json_array_get(json_object_get(structured_content(last), "results"), 0);
     cr_assert_str_eq(json_string_value(json_object_get(r0, "symbol")), "check_sig");
 
     /* an identifier-like query ranks code above prose that mentions it */
@@ -347,7 +297,7 @@ Test(ixtools, search_symbols_ranking)
     json_error_t e;
     json_t *doc = json_loads(t, 0, &e);
     cr_assert(doc, "not JSON: %s", t);
-    cr_assert(json_equal(doc, structured()), "text and structuredContent differ");
+    cr_assert(json_equal(doc, structured_content(last)), "text and structuredContent differ");
     json_t *res = json_object_get(doc, "results");
     cr_assert_geq(json_array_size(res), 4, "%s", t);
     /* exact, then prefix, then contains; parseUser (TypeScript) is a prefix match too and
@@ -606,7 +556,7 @@ Test(ixtools, output_caps)
     cr_assert_eq(last->status, 200, "%s", last->body);
     const char *t = result_text(last);
     cr_assert_not_null(strstr(t, "\n[truncated: "), "%s", t);
-    cr_assert(json_is_true(json_object_get(structured(), "truncated")));
+    cr_assert(json_is_true(json_object_get(structured_content(last), "truncated")));
     cr_assert_lt(strlen(last->body), 4 * 8192, "response of %zu bytes", strlen(last->body));
 
     /* a JSON document loses trailing items, never its end */

@@ -7,55 +7,18 @@
  * The exact renderings of each mode on small fixtures are unit-tested (tests/unit/test_read.c);
  * here the point is what an agent sees end to end, structuredContent included. */
 #include <criterion/criterion.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
+#include "toolsuite.h"
 
-static server S;
-static resp *last;
-
-static void suite_init(void)
-{
-    srv_init(&S);
-}
-
-static void suite_fini(void)
-{
-    resp_free(last);
-    last = NULL;
-    srv_cleanup(&S);
-}
-
-TestSuite(readmodes, .init = suite_init, .fini = suite_fini, .timeout = 30);
-
-static void up(const char *extra)
-{
-    srv_config(&S, extra);
-    bool ok = srv_start(&S);
-    char *log = ok ? NULL : slurp(S.log);
-    cr_assert(ok, "server did not start: %s", log ? log : "");
-}
+TestSuite(readmodes, .init = tool_suite_init, .fini = tool_suite_fini, .timeout = 30);
 
 /* ctx_read with printf-formatted arguments as token tok; asserts HTTP 200, no isError; returns
  * the text (valid until the next call) */
-static const char *read_as(const char *tok, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static const char *read_as(const char *tok, const char *fmt, ...)
-{
-    char args[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    resp_free(last);
-    last = call_tool(&S, tok, "ctx_read", args);
-    cr_assert_eq(last->status, 200, "%s: HTTP %ld %s", args, last->status, last->body);
-    cr_assert_not(result_is_error(last), "%s: %s", args, last->body);
-    return result_text(last);
-}
+#define read_as(tok, ...) tool_callf(&S, &last, (tok), false, "ctx_read", __VA_ARGS__)
 #define READ(...) read_as(S.token, __VA_ARGS__)
 #define cr_assert_prefix(text, want)                                                               \
     cr_assert(strncmp((text), (want), strlen(want)) == 0,                                          \
@@ -63,7 +26,7 @@ static const char *read_as(const char *tok, const char *fmt, ...)
 
 static json_t *sc(void)
 {
-    return json_object_get(json_object_get(last->json, "result"), "structuredContent");
+    return structured_content(last);
 }
 
 static long long sent_tokens(void)
@@ -74,14 +37,6 @@ static long long sent_tokens(void)
 static const char *sc_mode(void)
 {
     return json_string_value(json_object_get(sc(), "mode"));
-}
-
-static char *sha12(const char *rel)
-{
-    char *h = sh_out("sha256sum '%s' | cut -c1-12", ws_path(&S, rel));
-    cr_assert(h && strlen(h) == 13, "sha256sum failed");
-    h[12] = '\0';
-    return h;
 }
 
 /* a C file of n functions (each 6 lines) */
@@ -104,7 +59,7 @@ static void write_c(const char *rel, int n)
 Test(readmodes, signatures_of_a_real_file)
 {
     write_c("src/gen.c", 40);
-    up("");
+    srv_up(&S, "");
     const char *t = READ("{\"path\":\"src/gen.c\",\"mode\":\"signatures\"}");
     cr_assert_prefix(t,
                      "src/gen.c 242L\n deps stdio.h\nfn pub helper_0(int a, int b) → int @L4-8\n");
@@ -144,7 +99,7 @@ Test(readmodes, auto_states_its_choice)
     }
     ws_write(&S, "data.unknownext", txt);
     ws_write(&S, "gaps.unknownext", txt2);
-    up("");
+    srv_up(&S, "");
     const char *t = READ("{\"path\":\"src/gen.c\"}");
     cr_assert_prefix(t, "src/gen.c 482L mode:auto→signatures\n deps stdio.h\n");
     cr_assert_str_eq(sc_mode(), "signatures");
@@ -168,8 +123,8 @@ Test(readmodes, auto_states_its_choice)
 
 Test(readmodes, anti_inflation_serves_full)
 {
-    up("");
-    char *h = sha12("src/util.c");
+    srv_up(&S, "");
+    char *h = ws_sha12(&S, "src/util.c");
     char want[512];
     /* the signature list of a 4-line file (with its hints) is longer than the file */
     snprintf(want, sizeof want,
@@ -196,7 +151,7 @@ Test(readmodes, never_more_tokens_than_full)
     ws_write(&S, "notes.md", "# A\n\ntext\n\n## B\n\nmore text\n");
     ws_write(&S, "one.txt", "x\n");
     ws_write(&S, "empty.c", "");
-    up("");
+    srv_up(&S, "");
     const char *files[] = {"src/gen.c", "m.py",    "conf.json", "notes.md",
                            "one.txt",   "empty.c", "README.md", "src/main.c"};
     const char *modes[] = {"signatures", "map", "aggressive", "entropy", "auto", "diff"};
@@ -216,7 +171,7 @@ Test(readmodes, never_more_tokens_than_full)
 Test(readmodes, lean_ctx_spellings)
 {
     write_c("src/gen.c", 30);
-    up("");
+    srv_up(&S, "");
     const char *t = READ("{\"path\":\"src/gen.c\",\"mode\":\"full-compact\"}");
     cr_assert_prefix(t, "[note: mode 'full-compact' is not offered; served as 'aggressive']\n"
                         "src/gen.c 182L aggressive (kept 151 of 182 lines)\n#include <stdio.h>\n"
@@ -235,14 +190,14 @@ Test(readmodes, lean_ctx_spellings)
 Test(readmodes, diff_against_what_this_caller_received)
 {
     write_c("src/gen.c", 10);
-    up("");
+    srv_up(&S, "");
     cr_assert_str_eq(READ("{\"path\":\"src/gen.c\",\"mode\":\"diff\"}"),
                      "[no cached version for diff — use mode=full first]");
     cr_assert_str_eq(sc_mode(), "diff");
     /* that read was a delivery too: now there is a baseline, and it is unchanged */
     cr_assert_str_eq(READ("{\"path\":\"src/gen.c\",\"mode\":\"diff\"}"),
                      "[unchanged: src/gen.c — no edits detected]");
-    char *old = sha12("src/gen.c");
+    char *old = ws_sha12(&S, "src/gen.c");
     /* an edit: line 18 changes, a line is added after line 32 */
     cr_assert_eq(ws_sh(&S, "sed -i -e '18s/.*/    int r = a * 2 - b; \\/\\/ edited/' -e '32a\\"
                            "extra line' src/gen.c"),
@@ -301,7 +256,7 @@ Test(readmodes, baselines_are_per_token_and_channel)
 Test(readmodes, no_blob_store_no_diff)
 {
     write_c("src/gen.c", 10);
-    up("\"ledgerBlobBytes\": 0");
+    srv_up(&S, "\"ledgerBlobBytes\": 0");
     READ("{\"path\":\"src/gen.c\",\"mode\":\"full\"}");
     cr_assert_str_eq(READ("{\"path\":\"src/gen.c\",\"mode\":\"diff\"}"),
                      "[unchanged: src/gen.c — no edits detected]",
@@ -314,11 +269,11 @@ Test(readmodes, no_blob_store_no_diff)
 Test(readmodes, a_rewrite_is_served_whole_and_batches_mix_modes)
 {
     write_c("src/gen.c", 10);
-    up("");
+    srv_up(&S, "");
     READ("{\"path\":\"src/gen.c\",\"mode\":\"full\"}");
     /* every line changes: the diff (old and new) would be twice the file, so full it is */
     cr_assert_eq(ws_sh(&S, "sed -i 's/^/X/' src/gen.c"), 0);
-    char *h = sha12("src/gen.c");
+    char *h = ws_sha12(&S, "src/gen.c");
     char want[128];
     snprintf(want, sizeof want, "src/gen.c 62L sha:%s mode:diff→full\nX#include <stdio.h>\n", h);
     cr_assert_prefix(READ("{\"path\":\"src/gen.c\",\"mode\":\"diff\"}"), want);

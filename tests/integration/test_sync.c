@@ -5,7 +5,6 @@
  * The index is checked through its database (read-only, with SQLite), the checkout through
  * git itself, and what ran through marker files that a hostile repository would create. */
 #include <criterion/criterion.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,59 +59,12 @@ static int sync_cmd(server *s, const char *ws, char **err)
     return run_ctxd(args, NULL, err);
 }
 
-static sqlite3 *db_open(server *s)
-{
-    char path[400];
-    snprintf(path, sizeof path, "%s/data/index/local/main.db", s->dir);
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        sqlite3_close(db);
-        return NULL;
-    }
-    sqlite3_busy_timeout(db, 2000);
-    return db;
-}
-
-/* the first column of the first row as an integer; -1 when the query or the database fails */
-static long long db_int(server *s, const char *sql)
-{
-    sqlite3 *db = db_open(s);
-    if (!db) {
-        return -1;
-    }
-    sqlite3_stmt *q = NULL;
-    long long v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
-        v = sqlite3_column_int64(q, 0);
-    }
-    sqlite3_finalize(q);
-    sqlite3_close(db);
-    return v;
-}
-
-static char *db_text(server *s, const char *sql)
-{
-    sqlite3 *db = db_open(s);
-    if (!db) {
-        return NULL;
-    }
-    sqlite3_stmt *q = NULL;
-    char *v = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW &&
-        sqlite3_column_text(q, 0)) {
-        v = strdup((const char *)sqlite3_column_text(q, 0));
-    }
-    sqlite3_finalize(q);
-    sqlite3_close(db);
-    return v;
-}
-
 /* poll the database until the query answers want; the milliseconds it took, or -1 */
 static long long until_db(server *s, const char *sql, long long want, int timeout_ms)
 {
     long long t0 = now_ms();
     do {
-        if (db_int(s, sql) == want) {
+        if (index_db_int(s, "main", sql) == want) {
             return now_ms() - t0;
         }
         usleep(20000);
@@ -137,8 +89,9 @@ Test(sync, fast_forward_reindexes_only_the_changed_files, .timeout = 60)
     cr_assert_eq(sync_cmd(&s, NULL, &err), 0, "%s", err);
     cr_expect(strstr(err, "sync main: up to date with 'origin/main'"), "%s", err);
     free(err);
-    cr_assert_eq(db_int(&s, "SELECT count(*) FROM files WHERE path='README.md'"), 1);
-    long long stable_id = db_int(&s, "SELECT id FROM files WHERE path='src/stable.c'");
+    cr_assert_eq(index_db_int(&s, "main", "SELECT count(*) FROM files WHERE path='README.md'"), 1);
+    long long stable_id =
+        index_db_int(&s, "main", "SELECT id FROM files WHERE path='src/stable.c'");
     cr_assert(stable_id > 0);
 
     char other[400];
@@ -153,12 +106,14 @@ Test(sync, fast_forward_reindexes_only_the_changed_files, .timeout = 60)
     free(err);
     char *head = head_of(s.ws);
     cr_expect_str_eq(head, want);
-    char *commit = db_text(&s, "SELECT value FROM meta WHERE key='commit'");
+    char *commit = index_db_text(&s, "main", "SELECT value FROM meta WHERE key='commit'");
     cr_expect(commit && strcmp(commit, want) == 0, "indexed commit %s, HEAD %s", commit, want);
-    cr_expect_eq(db_int(&s, "SELECT count(*) FROM files WHERE path='README.md'"), 0);
-    cr_expect_eq(db_int(&s, "SELECT count(*) FROM symbols WHERE name='fresh_symbol'"), 1);
-    cr_expect_eq(db_int(&s, "SELECT count(*) FROM symbols WHERE name='sub'"), 1);
-    cr_expect_eq(db_int(&s, "SELECT id FROM files WHERE path='src/stable.c'"), stable_id);
+    cr_expect_eq(index_db_int(&s, "main", "SELECT count(*) FROM files WHERE path='README.md'"), 0);
+    cr_expect_eq(index_db_int(&s, "main", "SELECT count(*) FROM symbols WHERE name='fresh_symbol'"),
+                 1);
+    cr_expect_eq(index_db_int(&s, "main", "SELECT count(*) FROM symbols WHERE name='sub'"), 1);
+    cr_expect_eq(index_db_int(&s, "main", "SELECT id FROM files WHERE path='src/stable.c'"),
+                 stable_id);
     free(commit);
     free(head);
     free(want);
@@ -196,9 +151,11 @@ Test(sync, dirty_checkout_is_not_touched, .timeout = 60)
     snprintf(readme, sizeof readme, "%s/README.md", s.ws);
     cr_expect(exists(readme), "the upstream change was applied to a dirty tree");
     /* the index reflects the working tree */
-    cr_expect_eq(db_int(&s, "SELECT count(*) FROM files WHERE path='src/main.c'"), 1);
-    cr_expect_eq(db_int(&s, "SELECT count(*) FROM symbols WHERE name='fresh_symbol'"), 0);
-    cr_expect_eq(db_int(&s, "SELECT count(*) FROM symbols WHERE name='local_only'"), 1);
+    cr_expect_eq(index_db_int(&s, "main", "SELECT count(*) FROM files WHERE path='src/main.c'"), 1);
+    cr_expect_eq(index_db_int(&s, "main", "SELECT count(*) FROM symbols WHERE name='fresh_symbol'"),
+                 0);
+    cr_expect_eq(index_db_int(&s, "main", "SELECT count(*) FROM symbols WHERE name='local_only'"),
+                 1);
 
     /* the local change is dropped, then the sync applies: the file that went back to its
        committed content is in no diff, and still must not keep the local symbol */
@@ -206,8 +163,10 @@ Test(sync, dirty_checkout_is_not_touched, .timeout = 60)
     cr_assert_eq(sync_cmd(&s, NULL, &err), 0, "%s", err);
     cr_expect(strstr(err, "fast-forwarded"), "%s", err);
     free(err);
-    cr_expect_eq(db_int(&s, "SELECT count(*) FROM symbols WHERE name='local_only'"), 0);
-    cr_expect_eq(db_int(&s, "SELECT count(*) FROM symbols WHERE name='fresh_symbol'"), 1);
+    cr_expect_eq(index_db_int(&s, "main", "SELECT count(*) FROM symbols WHERE name='local_only'"),
+                 0);
+    cr_expect_eq(index_db_int(&s, "main", "SELECT count(*) FROM symbols WHERE name='fresh_symbol'"),
+                 1);
     free(body);
     free(before);
     free(after);
@@ -225,7 +184,7 @@ Test(sync, workspace_without_git, .timeout = 60)
               err);
     cr_expect(strstr(err, "index refreshed from the working tree"), "%s", err);
     free(err);
-    cr_expect_eq(db_int(&s, "SELECT count(*) FROM symbols WHERE name='add'"), 1);
+    cr_expect_eq(index_db_int(&s, "main", "SELECT count(*) FROM symbols WHERE name='add'"), 1);
 
     cr_assert_eq(sync_cmd(&s, "nope", &err), 2);
     cr_expect(strstr(err, "no workspace 'nope'"), "%s", err);
@@ -325,7 +284,8 @@ Test(sync, watcher_reindexes_an_edit_within_a_second, .timeout = 60)
     /* ignored directories are neither indexed nor watched */
     ws_write(&s, "ignored/more.c", "int never_either(void) { return 0; }\n");
     usleep(500000);
-    cr_expect_eq(db_int(&s, "SELECT count(*) FROM symbols WHERE name LIKE 'never_%'"), 0);
+    cr_expect_eq(index_db_int(&s, "main", "SELECT count(*) FROM symbols WHERE name LIKE 'never_%'"),
+                 0);
     cr_expect_eq(srv_stop(&s), 0);
     srv_cleanup(&s);
 }
@@ -379,15 +339,10 @@ Test(sync, reload_starts_and_stops_watchers, .timeout = 60)
     cr_assert(srv_start(&s));
     cr_assert(log_wait(&s, 0, "watch 'main': watching", 10000));
 
-    json_t *doc = cfg_load(&s);
-    json_array_append_new(json_object_get(doc, "workspaces"),
-                          json_pack("{s:s, s:s}", "id", "second", "root", p));
-    size_t mark = log_size(&s);
-    cfg_save(&s, doc);
-    json_decref(doc);
+    size_t mark = cfg_add_ws(&s, "second", p);
     cr_assert(log_wait(&s, mark, "watch 'second': watching", 10000));
 
-    doc = cfg_load(&s);
+    json_t *doc = cfg_load(&s);
     json_array_remove(json_object_get(doc, "workspaces"), 1);
     mark = log_size(&s);
     cfg_save(&s, doc);

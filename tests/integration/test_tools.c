@@ -7,63 +7,17 @@
  * Each test starts its own server on its own temp workspace (harness.h) and compares whole
  * result texts, so a changed line format fails here first. */
 #include <criterion/criterion.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
+#include "toolsuite.h"
 
-static server S;
-static resp *last;
-
-static void suite_init(void)
-{
-    srv_init(&S);
-}
-
-static void suite_fini(void)
-{
-    resp_free(last);
-    last = NULL;
-    srv_cleanup(&S);
-}
-
-TestSuite(tree, .init = suite_init, .fini = suite_fini, .timeout = 20);
-TestSuite(glob, .init = suite_init, .fini = suite_fini, .timeout = 20);
-TestSuite(read, .init = suite_init, .fini = suite_fini, .timeout = 20);
-TestSuite(search, .init = suite_init, .fini = suite_fini, .timeout = 20);
-
-/* write the config (extra top-level fields, may be "") and start the server */
-static void up(const char *extra)
-{
-    srv_config(&S, extra);
-    bool ok = srv_start(&S);
-    char *log = ok ? NULL : slurp(S.log);
-    cr_assert(ok, "server did not start: %s", log ? log : "");
-}
-
-/* Call a tool with printf-formatted arguments; assert HTTP 200 and the isError flag; return
- * the result text (valid until the next call). */
-static const char *call(bool want_error, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static const char *call(bool want_error, const char *name, const char *fmt, ...)
-{
-    char args[16384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    resp_free(last);
-    last = call_tool(&S, S.token, name, args);
-    cr_assert_eq(last->status, 200, "%s %s: HTTP %ld %s", name, args, last->status, last->body);
-    cr_assert_eq(result_is_error(last), want_error, "%s %s: isError should be %d: %s", name, args,
-                 want_error, last->body);
-    return result_text(last);
-}
-
-#define OK(name, ...) call(false, name, __VA_ARGS__)
-#define FAILS(name, ...) call(true, name, __VA_ARGS__)
+TestSuite(tree, .init = tool_suite_init, .fini = tool_suite_fini, .timeout = 20);
+TestSuite(glob, .init = tool_suite_init, .fini = tool_suite_fini, .timeout = 20);
+TestSuite(read, .init = tool_suite_init, .fini = tool_suite_fini, .timeout = 20);
+TestSuite(search, .init = tool_suite_init, .fini = tool_suite_fini, .timeout = 20);
 
 /* the number N of a search header `N matches in ...` or `0 matches for ...` */
 static long matches_of(const char *text)
@@ -85,7 +39,7 @@ Test(tree, depth_limits_listing_but_counts_cover_the_whole_subtree)
     ws_write(&S, "src/deep/a/b/c.c", "int c;\n");
     ws_write(&S, "docs/guide.md", "# Guide\n");
     ws_write(&S, "docs/api/ref.md", "# Ref\n");
-    up("");
+    srv_up(&S, "");
     cr_assert_str_eq(OK("ctx_tree", "{\"depth\":1}"), "./ (6 files)\n"
                                                       "  README.md\n"
                                                       "  docs/ (2)\n"
@@ -111,7 +65,7 @@ Test(tree, depth_limits_listing_but_counts_cover_the_whole_subtree)
                      "  a/ (1)\n"
                      "    b/ (1)\n"
                      "      c.c");
-    json_t *sc = json_object_get(json_object_get(last->json, "result"), "structuredContent");
+    json_t *sc = structured_content(last);
     cr_assert_eq(json_integer_value(json_object_get(sc, "files")), 1);
     /* arguments are validated before the tool runs */
     const char *bad[] = {"{\"depth\":0}", "{\"depth\":11}", "{\"depth\":\"2\"}",
@@ -129,7 +83,7 @@ Test(tree, hidden_entries_only_with_show_hidden)
     ws_write(&S, ".github/workflows/ci.yml", "on: push\n");
     ws_write(&S, ".editorconfig", "root = true\n");
     ws_write(&S, "src/.local.c", "int l;\n");
-    up("");
+    srv_up(&S, "");
     cr_assert_str_eq(OK("ctx_tree", "{}"), "./ (3 files)\n"
                                            "  README.md\n"
                                            "  src/ (2)\n"
@@ -163,7 +117,7 @@ Test(tree, gitignore_semantics_in_a_git_repository)
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         ws_write(&S, files[i], "x\n");
     }
-    up("");
+    srv_up(&S, "");
     const char *want = "./ (8 files)\n"
                        "  README.md\n"
                        "  keep.log\n"
@@ -213,7 +167,7 @@ Test(tree, ignore_and_ctxdignore_apply_outside_git_but_gitignore_does_not)
     ws_write(&S, ".ignore", "util.c\nnotes.txt\n");
     ws_write(&S, ".ctxdignore", "README.md\n!notes.txt\n");
     ws_write(&S, "notes.txt", "n\n");
-    up("");
+    srv_up(&S, "");
     /* .gitignore is inert without a repository; .ctxdignore re-includes what .ignore drops */
     cr_assert_str_eq(OK("ctx_tree", "{}"), "./ (2 files)\n"
                                            "  notes.txt\n"
@@ -234,7 +188,7 @@ Test(tree, gitignore_above_the_root_counts_when_the_root_is_inside_a_repository)
     cr_assert_eq(ws_sh(&S, "cd .. && git init -q ."), 0);
     ws_sh(&S, "printf 'ws/src/util.c\\n*.tmp\\n' > ../.gitignore");
     ws_write(&S, "x.tmp", "t\n");
-    up("");
+    srv_up(&S, "");
     cr_assert_str_eq(OK("ctx_tree", "{}"), "./ (2 files)\n"
                                            "  README.md\n"
                                            "  src/ (1)\n"
@@ -244,7 +198,7 @@ Test(tree, gitignore_above_the_root_counts_when_the_root_is_inside_a_repository)
 Test(tree, tarball_with_top_gitignore_star_stays_visible)
 {
     ws_write(&S, ".gitignore", "/*\n");
-    up("");
+    srv_up(&S, "");
     const char *all = "./ (3 files)\n"
                       "  README.md\n"
                       "  src/ (2)\n"
@@ -259,7 +213,7 @@ Test(tree, tarball_with_top_gitignore_star_stays_visible)
 
 Test(tree, max_entries_truncates_with_a_note)
 {
-    up("");
+    srv_up(&S, "");
     cr_assert_str_eq(OK("ctx_tree", "{\"max_entries\":2}"),
                      "./ (3 files)\n"
                      "  README.md\n"
@@ -275,7 +229,7 @@ Test(tree, max_entries_truncates_with_a_note)
 Test(tree, file_missing_and_empty_paths)
 {
     ws_sh(&S, "mkdir empty");
-    up("");
+    srv_up(&S, "");
     cr_assert_str_eq(FAILS("ctx_tree", "{\"path\":\"README.md\"}"),
                      "ERROR: 'README.md' is a file, not a directory. Use path=\".\" for the "
                      "containing directory.");
@@ -299,7 +253,7 @@ static void glob_fixture(void)
     ws_write(&S, "lib/a.c", "x\n");
     ws_write(&S, "docs/a.md", "x\n");
     ws_write(&S, "b.c", "x\n");
-    up("");
+    srv_up(&S, "");
 }
 
 Test(glob, name_patterns_match_at_any_depth_sorted)
@@ -364,7 +318,7 @@ Test(glob, caps_zero_hits_hidden_dirs_and_errors)
                      "\n"
                      "5 files matched (walked 9)\n"
                      "(+3 more; raise max_results or narrow pattern)");
-    json_t *sc = json_object_get(json_object_get(last->json, "result"), "structuredContent");
+    json_t *sc = structured_content(last);
     cr_assert(json_is_true(json_object_get(sc, "truncated")), "%s", last->body);
     cr_assert_str_eq(OK("ctx_glob", "{\"pattern\":\"*.rs\"}"),
                      "0 files matched '*.rs' in 9 files walked");
@@ -392,23 +346,15 @@ Test(glob, caps_zero_hits_hidden_dirs_and_errors)
 /* ---- ctx_read ------------------------------------------------------------------------------ */
 
 /* the first 12 hex of sha256 of a workspace file, by sha256sum */
-static char *sha12(const char *rel)
-{
-    char *h = sh_out("sha256sum '%s' | cut -c1-12", ws_path(&S, rel));
-    cr_assert(h && strlen(h) == 13, "sha256sum failed");
-    h[12] = '\0';
-    return h;
-}
-
 Test(read, full_has_header_with_sha_and_the_content)
 {
-    up("");
-    char *h = sha12("src/util.c");
+    srv_up(&S, "");
+    char *h = ws_sha12(&S, "src/util.c");
     char want[512];
     snprintf(want, sizeof want,
              "src/util.c 4L sha:%s\nint add(int a, int b)\n{\n    return a + b;\n}", h);
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"src/util.c\",\"mode\":\"full\"}"), want);
-    json_t *sc = json_object_get(json_object_get(last->json, "result"), "structuredContent");
+    json_t *sc = structured_content(last);
     cr_assert_str_eq(json_string_value(json_object_get(sc, "sha")), h);
     cr_assert_eq(json_integer_value(json_object_get(sc, "lines")), 4);
     /* auto is full for a small file, and says so */
@@ -419,7 +365,7 @@ Test(read, full_has_header_with_sha_and_the_content)
     free(h);
     /* a file without a final newline has as many lines as it shows */
     ws_write(&S, "nonl.txt", "a\nb");
-    h = sha12("nonl.txt");
+    h = ws_sha12(&S, "nonl.txt");
     snprintf(want, sizeof want, "nonl.txt 2L sha:%s\na\nb", h);
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"nonl.txt\",\"mode\":\"full\"}"), want);
     free(h);
@@ -427,7 +373,7 @@ Test(read, full_has_header_with_sha_and_the_content)
 
 Test(read, raw_and_reference)
 {
-    up("");
+    srv_up(&S, "");
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"src/util.c\",\"raw\":true}"),
                      "int add(int a, int b)\n{\n    return a + b;\n}\n");
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"src/util.c\",\"mode\":\"raw\"}"),
@@ -451,7 +397,7 @@ static void lines_fixture(void)
         strcat(content, l);
     }
     ws_write(&S, "f.txt", content);
-    up("");
+    srv_up(&S, "");
 }
 
 Test(read, line_windows)
@@ -509,7 +455,7 @@ Test(read, start_line_and_limit)
 Test(read, line_numbers_widen_past_9999)
 {
     ws_sh(&S, "seq 1 10001 > n.txt");
-    up("");
+    srv_up(&S, "");
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"n.txt\",\"mode\":\"lines:9999-10001\"}"),
                      "n.txt 10001L lines:9999-10001\n9999| 9999\n10000| 10000\n10001| 10001");
 }
@@ -543,7 +489,7 @@ Test(read, anchored_uses_the_worked_anchor_values)
 {
     /* tools.md §2.1: trailing whitespace does not change the anchor; the empty line is e3b0 */
     ws_write(&S, "anch.c", "int main(void) {\n    return 0;   \n}\n\n");
-    up("");
+    srv_up(&S, "");
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"anch.c\",\"mode\":\"anchored\"}"),
                      "anch.c 4L [anchored: N:hhhh|line]\n"
                      "1:65db|int main(void) {\n"
@@ -565,8 +511,8 @@ Test(read, anchored_uses_the_worked_anchor_values)
 
 Test(read, batch_reports_failures_in_place)
 {
-    up("");
-    char *h = sha12("README.md");
+    srv_up(&S, "");
+    char *h = ws_sha12(&S, "README.md");
     char want[1024];
     snprintf(want, sizeof want,
              "README.md 3L sha:%s\n# Demo\n\nA small workspace for tests.\n"
@@ -578,13 +524,12 @@ Test(read, batch_reports_failures_in_place)
              "ERROR: /etc/passwd: '/etc/passwd' is an absolute path outside the workspace root\n"
              "\n"
              "src/main.c 3L sha:%.12s\nint main(void) {\n    return 0;\n}",
-             h, sha12("src/main.c"));
+             h, ws_sha12(&S, "src/main.c"));
     cr_assert_str_eq(OK("ctx_read",
                         "{\"paths\":[\"README.md\",\"nope.txt\",\"../x\",\"/etc/passwd\","
                         "\"src/main.c\"],\"mode\":\"full\"}"),
                      want);
-    json_t *files = json_object_get(
-        json_object_get(json_object_get(last->json, "result"), "structuredContent"), "files");
+    json_t *files = json_object_get(structured_content(last), "files");
     cr_assert_eq(json_array_size(files), 2, "%s", last->body);
     free(h);
     /* every file failing makes the result an error */
@@ -617,13 +562,13 @@ Test(read, binary_invalid_utf8_and_byte_order_marks)
     /* UTF-16 LE with BOM: "hi\n" U+00E9 "\n" */
     ws_write_bytes(&S, "u16.txt", "\xff\xfeh\x00i\x00\n\x00\xe9\x00\n\x00", 12);
     ws_write_bytes(&S, "bom8.txt", "\xef\xbb\xbfhello\n", 9);
-    up("");
+    srv_up(&S, "");
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"bin/tool\"}"), "[binary file: bin/tool, 6 bytes]");
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"bin/tool\",\"mode\":\"lines:1-2\"}"),
                      "[binary file: bin/tool, 6 bytes]");
 
     char want[512];
-    char *h = sha12("bad.txt");
+    char *h = ws_sha12(&S, "bad.txt");
     snprintf(want, sizeof want, "bad.txt 1L sha:%s\nok \xef\xbf\xbd bad \xef\xbf\xbd( end", h);
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"bad.txt\",\"mode\":\"full\"}"), want,
                      "invalid bytes become U+FFFD, the sha is over the raw bytes");
@@ -631,13 +576,13 @@ Test(read, binary_invalid_utf8_and_byte_order_marks)
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"bad.txt\",\"mode\":\"lines:1\"}"),
                      "bad.txt 1L lines:1\n   1| ok \xef\xbf\xbd bad \xef\xbf\xbd( end");
 
-    h = sha12("u16.txt");
+    h = ws_sha12(&S, "u16.txt");
     snprintf(want, sizeof want, "u16.txt 2L sha:%s\nhi\n\xc3\xa9", h);
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"u16.txt\",\"mode\":\"full\"}"), want);
     free(h);
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"u16.txt\",\"mode\":\"lines:2\"}"),
                      "u16.txt 2L lines:2\n   2| \xc3\xa9");
-    h = sha12("bom8.txt");
+    h = ws_sha12(&S, "bom8.txt");
     snprintf(want, sizeof want, "bom8.txt 1L sha:%s\nhello", h);
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"bom8.txt\",\"mode\":\"full\"}"), want);
     free(h);
@@ -645,8 +590,8 @@ Test(read, binary_invalid_utf8_and_byte_order_marks)
 
 Test(read, known_hash_collapses_only_when_equal)
 {
-    up("");
-    char *h = sha12("src/util.c");
+    srv_up(&S, "");
+    char *h = ws_sha12(&S, "src/util.c");
     char want[256];
     snprintf(want, sizeof want, "[unchanged: src/util.c — sha:%s matches; content not resent]", h);
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"src/util.c\",\"known_hash\":\"%s\"}", h), want);
@@ -669,7 +614,7 @@ Test(read, file_over_max_read_bytes_is_readable_by_windows)
                               "abcdefghijklmnopqrstuvwxyz");
     }
     ws_write(&S, "big.txt", big);
-    up("\"maxReadBytes\": 1024");
+    srv_up(&S, "\"maxReadBytes\": 1024");
     char want[512];
     snprintf(want, sizeof want,
              "ERROR: 'big.txt' is %zu bytes, over maxReadBytes (1024); read it with a line window "
@@ -705,7 +650,7 @@ Test(read, streamed_windows_cross_chunk_boundaries)
     cr_assert_eq(ws_sh(&S, "seq -f 'line %%06g' 1 70000 > big.txt && "
                            "{ printf 'a%%.0s' $(seq 1 300000); printf '\\nend'; } > wide.txt"),
                  0);
-    up("\"maxReadBytes\": 1024, \"maxOutputBytes\": 1048576");
+    srv_up(&S, "\"maxReadBytes\": 1024, \"maxOutputBytes\": 1048576");
     /* "line 026214\n" is 12 bytes: line 21846 ends at byte 262152, past the first chunk */
     char *want =
         sh_out("cd '%s' && printf 'big.txt 70000L lines:21845-21846,69999-80000\\n' && "
@@ -730,7 +675,7 @@ Test(read, streamed_windows_cross_chunk_boundaries)
 
 Test(read, directories_and_missing_files)
 {
-    up("");
+    srv_up(&S, "");
     cr_assert_str_eq(FAILS("ctx_read", "{\"path\":\"src\"}"),
                      "ERROR: 'src' is a directory, not a file; use ctx_tree path=\"src\"");
     cr_assert_str_eq(tool_error_code(last), "not_a_file");
@@ -748,7 +693,7 @@ Test(read, directories_and_missing_files)
 Test(read, empty_file)
 {
     ws_write(&S, "empty.txt", "");
-    up("");
+    srv_up(&S, "");
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"empty.txt\",\"mode\":\"full\"}"),
                      "empty.txt 0L sha:e3b0c44298fc");
     cr_assert_str_eq(OK("ctx_read", "{\"path\":\"empty.txt\",\"mode\":\"anchored\"}"),
@@ -765,7 +710,7 @@ static void search_fixture(const char *extra)
     ws_write(&S, "src/b.c", "parse\n");
     ws_write(&S, "src/d.c", "parse\nparse\n");
     ws_write(&S, "lib/c.h", "parse parse\nparse\nparse\n");
-    up(extra);
+    srv_up(&S, extra);
 }
 
 Test(search, count_order_and_header)
@@ -803,7 +748,7 @@ Test(search, zero_hits_and_max_results)
                      "lib/c.h:3 parse\n"
                      "src/a.c:1 parse(x);\n"
                      "(+4 more matches not shown; raise max_results or narrow path)");
-    json_t *sc = json_object_get(json_object_get(last->json, "result"), "structuredContent");
+    json_t *sc = structured_content(last);
     cr_assert_eq(json_array_size(json_object_get(sc, "matches")), 4);
     cr_assert(json_is_true(json_object_get(sc, "truncated")));
     resp *r = call_tool(&S, S.token, "ctx_search", "{\"pattern\":\"x\",\"max_results\":501}");
@@ -818,7 +763,7 @@ Test(search, bracket_lists_eight_files_then_the_rest)
         snprintf(p, sizeof p, "m/f%02d.txt", i);
         ws_write(&S, p, "needle\n");
     }
-    up("");
+    srv_up(&S, "");
     const char *t = OK("ctx_search", "{\"pattern\":\"needle\",\"max_results\":1}");
     cr_assert_str_eq(t, "11 matches in 11 files [m/f00.txt, m/f01.txt, m/f02.txt, m/f03.txt, "
                         "m/f04.txt, m/f05.txt, m/f06.txt, m/f07.txt, +3 more]:\n"
@@ -865,7 +810,7 @@ Test(search, hidden_ignored_and_named_files)
     ws_write(&S, ".github/w.yml", "needle\n");
     ws_write(&S, ".hidden.c", "needle\n");
     ws_write(&S, "src/x.c", "needle\n");
-    up("");
+    srv_up(&S, "");
     cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"needle\"}"),
                      "1 matches in 1 files:\nsrc/x.c:1 needle");
     cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"needle\",\"hidden\":true}"),
@@ -899,7 +844,7 @@ Test(search, binary_and_secret_files_are_skipped_with_notes)
     ws_write(&S, "conf/credentials.json", "needle\n");
     ws_write(&S, ".env", "needle\n");
     ws_write(&S, "src/x.c", "needle\n");
-    up("");
+    srv_up(&S, "");
     cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"needle\"}"),
                      "1 matches in 1 files:\n"
                      "src/x.c:1 needle\n"
@@ -931,7 +876,7 @@ Test(search, utf16_files_are_transcoded_not_skipped)
                    "e\x00\n\x00",
                    20);
     ws_write_bytes(&S, "bom8.txt", "\xef\xbb\xbfneedle\n", 10);
-    up("");
+    srv_up(&S, "");
     cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"^needle\"}"),
                      "2 matches in 2 files [bom8.txt, w.txt]:\n"
                      "bom8.txt:1 needle\n"
@@ -973,7 +918,7 @@ Test(search, empty_files_have_no_lines)
 {
     ws_write(&S, "empty.txt", "");
     ws_write(&S, "one.txt", "x");
-    up("");
+    srv_up(&S, "");
     /* rg -c '^' counts lines; an empty file has none, a file without final newline has one */
     cr_assert_eq(matches_of(OK("ctx_search", "{\"pattern\":\"^\"}")), 3 + 3 + 4 + 1);
     cr_assert_str_eq(OK("ctx_search", "{\"pattern\":\"^$\",\"path\":\"empty.txt\"}"),
@@ -1017,7 +962,7 @@ Test(search, long_lines_are_windowed_to_150_code_points)
     }
     strcat(start, "\n");
     ws_write(&S, "start.txt", start);
-    up("");
+    srv_up(&S, "");
     /* 50 code points before the match, 150 in all, … at each cut end */
     char want[2048] = "1 matches in 1 files:\nlong.txt:1 \xe2\x80\xa6";
     for (int i = 0; i < 50; i++) {
@@ -1094,7 +1039,7 @@ Test(search, match_counts_equal_ripgrep)
                    "\xff\xfe"
                    "f\x00o\x00o\x00\n\x00",
                    10);
-    up("");
+    srv_up(&S, "");
     /* literal-led patterns (the prefilter path) and others (the whole-buffer path) */
     const char *patterns[] = {"foo",
                               "^",

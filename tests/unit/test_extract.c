@@ -11,46 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/arena.h"
 #include "lang/extract.h"
 #include "lang/lang.h"
 
-/* tests/fixtures/<rel>, from the repository root or the build directory */
-static const char *fixture_path(const char *rel)
-{
-    static const char *const roots[] = {"tests/fixtures", "../tests/fixtures",
-                                        "../../tests/fixtures"};
-    static char pathbuf[1024];
-    const char *env = getenv("CTXD_FIXTURES");
-    struct stat sb;
-    if (env) {
-        snprintf(pathbuf, sizeof pathbuf, "%s/%s", env, rel);
-        return pathbuf;
-    }
-    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
-        snprintf(pathbuf, sizeof pathbuf, "%s/%s", roots[i], rel);
-        if (stat(pathbuf, &sb) == 0) {
-            return pathbuf;
-        }
-    }
-    cr_assert_fail("fixture '%s' not found (run from the repository or build directory)", rel);
-    return NULL;
-}
-
-static char *slurp(const char *rel, size_t *n)
-{
-    const char *path = fixture_path(rel);
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open '%s'", path);
-    char *data = malloc(1 << 20);
-    cr_assert_not_null(data);
-    *n = fread(data, 1, (1 << 20) - 1, f);
-    data[*n] = '\0';
-    fclose(f);
-    return data;
-}
+#include "fixtures.h"
 
 /* one line per symbol, call and import:
  *   <kind> <qname> L<start>-<end>[ pub][ async] | <signature>[ | params=..][ | ret=..]
@@ -114,7 +80,7 @@ static void check_invariants(const x_file *xf)
 static void check_fixture(const char *rel, const char *expected)
 {
     size_t n;
-    char *src = slurp(rel, &n);
+    char *src = fixture_slurp(rel, &n);
     lang_id l = lang_detect(rel, src, n);
     cr_assert_neq(l, LANG_NONE, "%s", rel);
     x_parser *p = x_parser_new();

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <tree_sitter/api.h>
 #include <unistd.h>
 
@@ -18,40 +17,7 @@
 #include "lang/ctags.h"
 #include "lang/extract.h"
 
-/* tests/fixtures/<rel>, from the repository root or the build directory */
-static const char *fixture_path(const char *rel)
-{
-    static const char *const roots[] = {"tests/fixtures", "../tests/fixtures",
-                                        "../../tests/fixtures"};
-    static char pathbuf[1024];
-    struct stat sb;
-    const char *env = getenv("CTXD_FIXTURES");
-    if (env) {
-        snprintf(pathbuf, sizeof pathbuf, "%s/%s", env, rel);
-        return pathbuf;
-    }
-    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
-        snprintf(pathbuf, sizeof pathbuf, "%s/%s", roots[i], rel);
-        if (stat(pathbuf, &sb) == 0) {
-            return pathbuf;
-        }
-    }
-    cr_assert_fail("fixture '%s' not found (run from the repository or build directory)", rel);
-    return NULL;
-}
-
-static char *slurp(const char *rel, size_t *n)
-{
-    const char *path = fixture_path(rel);
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open '%s'", path);
-    char *data = malloc(1 << 20);
-    cr_assert_not_null(data);
-    *n = fread(data, 1, (1 << 20) - 1, f);
-    data[*n] = '\0';
-    fclose(f);
-    return data;
-}
+#include "fixtures.h"
 
 typedef struct extracted {
     arena a;
@@ -63,7 +29,7 @@ typedef struct extracted {
 static void extract(const char *rel, lang_id lang, extracted *e)
 {
     size_t n;
-    e->src = slurp(rel, &n);
+    e->src = fixture_slurp(rel, &n);
     arena_init(&e->a, 0);
     e->p = x_parser_new();
     cr_assert_not_null(e->p);

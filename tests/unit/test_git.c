@@ -14,15 +14,13 @@
 
 #include "index/git.h"
 
+#include "fixtures.h"
+
 static char tmp[200]; /* short, so every path built from it fits */
 
 static void setup_tmp(void)
 {
-    char t[] = "/tmp/ctxd-git-XXXXXX";
-    cr_assert(mkdtemp(t));
-    char *real = realpath(t, NULL);
-    snprintf(tmp, sizeof tmp, "%s", real);
-    free(real);
+    fixture_tmpdir("git", tmp, sizeof tmp);
 }
 
 static int run(const char *const *argv, const char *cwd)
@@ -47,14 +45,6 @@ static void cleanup_tmp(void)
 {
     const char *const argv[] = {"rm", "-rf", tmp, NULL};
     run(argv, NULL);
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    cr_assert(f, "cannot write %s", path);
-    fputs(text, f);
-    fclose(f);
 }
 
 static bool exists(const char *path)
@@ -148,12 +138,7 @@ Test(git, refs_agree_with_git)
 Test(git, dot_git_directory_and_prefix, .init = setup_tmp, .fini = cleanup_tmp)
 {
     char p[PATH_MAX], why[256];
-    snprintf(p, sizeof p, "%s/repo", tmp);
-    mkdir(p, 0700);
-    snprintf(p, sizeof p, "%s/repo/.git", tmp);
-    mkdir(p, 0700);
-    snprintf(p, sizeof p, "%s/repo/.git/HEAD", tmp);
-    write_file(p, "ref: refs/heads/main\n");
+    fixture_write(tmp, "repo/.git/HEAD", "ref: refs/heads/main\n");
     snprintf(p, sizeof p, "%s/repo/src/lib", tmp);
     git_repo r;
     cr_assert(git_repo_open_dir(p, &r, why, sizeof why), "%s", why);
@@ -174,16 +159,8 @@ Test(git, dot_git_directory_and_prefix, .init = setup_tmp, .fini = cleanup_tmp)
 Test(git, dot_git_file_worktree, .init = setup_tmp, .fini = cleanup_tmp)
 {
     char p[PATH_MAX], why[256];
-    snprintf(p, sizeof p, "%s/store", tmp);
-    mkdir(p, 0700);
-    snprintf(p, sizeof p, "%s/store/wt1", tmp);
-    mkdir(p, 0700);
-    snprintf(p, sizeof p, "%s/store/wt1/HEAD", tmp);
-    write_file(p, "0123456789abcdef0123456789abcdef01234567\n");
-    snprintf(p, sizeof p, "%s/checkout", tmp);
-    mkdir(p, 0700);
-    snprintf(p, sizeof p, "%s/checkout/.git", tmp);
-    write_file(p, "gitdir: ../store/wt1\n");
+    fixture_write(tmp, "store/wt1/HEAD", "0123456789abcdef0123456789abcdef01234567\n");
+    fixture_write(tmp, "checkout/.git", "gitdir: ../store/wt1\n");
     snprintf(p, sizeof p, "%s/checkout", tmp);
     git_repo r;
     cr_assert(git_repo_open_dir(p, &r, why, sizeof why), "%s", why);
@@ -196,20 +173,17 @@ Test(git, dot_git_file_worktree, .init = setup_tmp, .fini = cleanup_tmp)
     git_repo_release(&r);
 
     /* an absolute gitdir works too; a file naming no git directory is refused */
-    snprintf(p, sizeof p, "%s/checkout/.git", tmp);
     char line[PATH_MAX + 16];
     snprintf(line, sizeof line, "gitdir: %s/store/wt1\r\n", tmp);
-    write_file(p, line);
+    fixture_write(tmp, "checkout/.git", line);
     snprintf(p, sizeof p, "%s/checkout", tmp);
     cr_assert(git_repo_open_dir(p, &r, why, sizeof why), "%s", why);
     git_repo_release(&r);
-    snprintf(p, sizeof p, "%s/checkout/.git", tmp);
-    write_file(p, "gitdir: ../nowhere\n");
+    fixture_write(tmp, "checkout/.git", "gitdir: ../nowhere\n");
     snprintf(p, sizeof p, "%s/checkout", tmp);
     cr_expect(!git_repo_open_dir(p, &r, why, sizeof why));
     cr_expect(strstr(why, "not a git directory"), "%s", why);
-    snprintf(p, sizeof p, "%s/checkout/.git", tmp);
-    write_file(p, "hello\n");
+    fixture_write(tmp, "checkout/.git", "hello\n");
     snprintf(p, sizeof p, "%s/checkout", tmp);
     cr_expect(!git_repo_open_dir(p, &r, why, sizeof why));
     cr_expect(strstr(why, "not a gitdir file"), "%s", why);
@@ -242,6 +216,15 @@ static void git_in(const char *dir, const char *const *args)
     cr_assert_eq(run(argv, dir), 0, "git %s failed", args[0]);
 }
 
+/* tmp/r, a new repository on the branch main, into p */
+static void init_repo(char *p, size_t cap)
+{
+    snprintf(p, cap, "%s/r", tmp);
+    cr_assert_eq(mkdir(p, 0700), 0);
+    const char *const init[] = {"init", "-q", "-b", "main", NULL};
+    git_in(p, init);
+}
+
 typedef struct names {
     char v[8][128];
     int n;
@@ -259,17 +242,9 @@ static bool add_name(void *ctx, const char *rel)
 Test(git, head_clean_diff, .init = setup_tmp, .fini = cleanup_tmp)
 {
     char p[PATH_MAX], why[256], a[41], b[41];
-    snprintf(p, sizeof p, "%s/r", tmp);
-    mkdir(p, 0700);
-    const char *const init[] = {"init", "-q", "-b", "main", NULL};
-    git_in(p, init);
-    snprintf(p, sizeof p, "%s/r/sub", tmp);
-    mkdir(p, 0700);
-    snprintf(p, sizeof p, "%s/r/top.c", tmp);
-    write_file(p, "int top;\n");
-    snprintf(p, sizeof p, "%s/r/sub/x.c", tmp);
-    write_file(p, "int x;\n");
-    snprintf(p, sizeof p, "%s/r", tmp);
+    init_repo(p, sizeof p);
+    fixture_write(tmp, "r/top.c", "int top;\n");
+    fixture_write(tmp, "r/sub/x.c", "int x;\n");
     const char *const add[] = {"add", "-A", NULL};
     const char *const c1[] = {"commit", "-q", "-m", "one", NULL};
     git_in(p, add);
@@ -287,12 +262,9 @@ Test(git, head_clean_diff, .init = setup_tmp, .fini = cleanup_tmp)
     cr_expect(git_is_clean(&r, &n, why, sizeof why));
     cr_expect_eq(n, 0);
 
-    snprintf(p, sizeof p, "%s/r/sub/x.c", tmp);
-    write_file(p, "int x2;\n");
-    snprintf(p, sizeof p, "%s/r/top.c", tmp);
-    write_file(p, "int top2;\n");
-    snprintf(p, sizeof p, "%s/r/sub/new.c", tmp); /* untracked: not a local change */
-    write_file(p, "int n;\n");
+    fixture_write(tmp, "r/sub/x.c", "int x2;\n");
+    fixture_write(tmp, "r/top.c", "int top2;\n");
+    fixture_write(tmp, "r/sub/new.c", "int n;\n"); /* untracked: not a local change */
     cr_expect(!git_is_clean(&r, &n, why, sizeof why));
     cr_expect_eq(n, 2);
 
@@ -317,8 +289,7 @@ Test(git, head_clean_diff, .init = setup_tmp, .fini = cleanup_tmp)
     memset(&nm, 0, sizeof nm);
     cr_expect_eq(git_commit_files(&r, a, add_name, &nm, why, sizeof why), 1); /* root commit */
     /* against the working tree: the local edit of x.c since the last commit */
-    snprintf(p, sizeof p, "%s/r/sub/x.c", tmp);
-    write_file(p, "int x3;\n");
+    fixture_write(tmp, "r/sub/x.c", "int x3;\n");
     memset(&nm, 0, sizeof nm);
     cr_expect_eq(git_diff_names(&r, "HEAD", NULL, add_name, &nm, why, sizeof why), 1, "%s", why);
     cr_expect_str_eq(nm.v[0], "x.c");
@@ -336,28 +307,20 @@ Test(git, head_clean_diff, .init = setup_tmp, .fini = cleanup_tmp)
 Test(git, repository_runs_nothing, .init = setup_tmp, .fini = cleanup_tmp)
 {
     char p[PATH_MAX], why[256], script[PATH_MAX], marker[PATH_MAX];
-    snprintf(p, sizeof p, "%s/r", tmp);
-    mkdir(p, 0700);
-    const char *const init[] = {"init", "-q", "-b", "main", NULL};
-    git_in(p, init);
+    init_repo(p, sizeof p);
     snprintf(marker, sizeof marker, "%s/ran", tmp);
     snprintf(script, sizeof script, "%s/evil.sh", tmp);
     char body[PATH_MAX + 64];
     snprintf(body, sizeof body, "#!/bin/sh\ntouch '%s'\n", marker);
-    write_file(script, body);
+    fixture_write(tmp, "evil.sh", body);
     chmod(script, 0755);
-    snprintf(p, sizeof p, "%s/r/a.txt", tmp);
-    write_file(p, "one\n");
-    snprintf(p, sizeof p, "%s/r/.gitattributes", tmp);
-    write_file(p, "*.txt diff=evil\n");
-    snprintf(p, sizeof p, "%s/r", tmp);
+    fixture_write(tmp, "r/a.txt", "one\n");
+    fixture_write(tmp, "r/.gitattributes", "*.txt diff=evil\n");
     const char *const add[] = {"add", "-A", NULL};
     const char *const c1[] = {"commit", "-q", "-m", "one", NULL};
     git_in(p, add);
     git_in(p, c1);
-    snprintf(p, sizeof p, "%s/r/a.txt", tmp);
-    write_file(p, "two\n");
-    snprintf(p, sizeof p, "%s/r", tmp);
+    fixture_write(tmp, "r/a.txt", "two\n");
     const char *const c2[] = {"commit", "-q", "-am", "two", NULL};
     git_in(p, c2);
     const char *const cfgs[][4] = {{"config", "core.fsmonitor", script, NULL},
@@ -367,11 +330,10 @@ Test(git, repository_runs_nothing, .init = setup_tmp, .fini = cleanup_tmp)
     for (size_t i = 0; i < 4; i++) {
         git_in(p, cfgs[i]);
     }
-    snprintf(p, sizeof p, "%s/r/.git/hooks/post-checkout", tmp);
-    write_file(p, body);
-    chmod(p, 0755);
+    fixture_write(tmp, "r/.git/hooks/post-checkout", body);
+    snprintf(script, sizeof script, "%s/r/.git/hooks/post-checkout", tmp);
+    chmod(script, 0755);
 
-    snprintf(p, sizeof p, "%s/r", tmp);
     git_repo r;
     cr_assert(git_repo_open_dir(p, &r, why, sizeof why), "%s", why);
     char head[41];
@@ -389,10 +351,7 @@ Test(git, repository_runs_nothing, .init = setup_tmp, .fini = cleanup_tmp)
 Test(git, bounded_output, .init = setup_tmp, .fini = cleanup_tmp)
 {
     char p[PATH_MAX], why[256];
-    snprintf(p, sizeof p, "%s/r", tmp);
-    mkdir(p, 0700);
-    const char *const init[] = {"init", "-q", "-b", "main", NULL};
-    git_in(p, init);
+    init_repo(p, sizeof p);
     git_repo r;
     cr_assert(git_repo_open_dir(p, &r, why, sizeof why), "%s", why);
     const char *const args[] = {"version", "--build-options", NULL};
@@ -411,10 +370,7 @@ Test(git, bounded_output, .init = setup_tmp, .fini = cleanup_tmp)
 Test(git, credentials_in_messages_are_redacted, .init = setup_tmp, .fini = cleanup_tmp)
 {
     char p[PATH_MAX], why[512];
-    snprintf(p, sizeof p, "%s/r", tmp);
-    mkdir(p, 0700);
-    const char *const init[] = {"init", "-q", "-b", "main", NULL};
-    git_in(p, init);
+    init_repo(p, sizeof p);
     const char *const remote[] = {"remote", "add", "origin",
                                   "https://alice:s3cr3t-token@127.0.0.1:1/x.git", NULL};
     git_in(p, remote);
@@ -439,12 +395,8 @@ Test(git, credentials_in_messages_are_redacted, .init = setup_tmp, .fini = clean
 Test(git, linked_worktree, .init = setup_tmp, .fini = cleanup_tmp)
 {
     char p[PATH_MAX], wt[PATH_MAX], why[256], main_head[41], wt_head[41];
-    snprintf(p, sizeof p, "%s/r", tmp);
-    mkdir(p, 0700);
-    const char *const init[] = {"init", "-q", "-b", "main", NULL};
-    git_in(p, init);
-    snprintf(wt, sizeof wt, "%s/r/a.c", tmp);
-    write_file(wt, "int a;\n");
+    init_repo(p, sizeof p);
+    fixture_write(tmp, "r/a.c", "int a;\n");
     const char *const add[] = {"add", "-A", NULL};
     const char *const c1[] = {"commit", "-q", "-m", "one", NULL};
     git_in(p, add);
@@ -452,8 +404,7 @@ Test(git, linked_worktree, .init = setup_tmp, .fini = cleanup_tmp)
     snprintf(wt, sizeof wt, "%s/wt", tmp);
     const char *const mk[] = {"worktree", "add", "-q", "-b", "side", wt, NULL};
     git_in(p, mk);
-    snprintf(p, sizeof p, "%s/wt/a.c", tmp);
-    write_file(p, "int a2;\n");
+    fixture_write(tmp, "wt/a.c", "int a2;\n");
     const char *const c2[] = {"commit", "-q", "-am", "side", NULL};
     git_in(wt, c2);
 
@@ -465,7 +416,6 @@ Test(git, linked_worktree, .init = setup_tmp, .fini = cleanup_tmp)
     int64_t n;
     cr_expect(git_is_clean(&r, &n, why, sizeof why), "%s", why);
     git_repo_release(&r);
-    snprintf(p, sizeof p, "%s/r", tmp);
     cr_assert(git_repo_open_dir(p, &r, why, sizeof why), "%s", why);
     cr_assert(git_head(&r, main_head));
     git_repo_release(&r);
@@ -476,10 +426,7 @@ Test(git, linked_worktree, .init = setup_tmp, .fini = cleanup_tmp)
 Test(git, timeout_kills_the_session, .init = setup_tmp, .fini = cleanup_tmp)
 {
     char p[PATH_MAX], why[256], marker[PATH_MAX], alias[PATH_MAX + 64];
-    snprintf(p, sizeof p, "%s/r", tmp);
-    mkdir(p, 0700);
-    const char *const init[] = {"init", "-q", "-b", "main", NULL};
-    git_in(p, init);
+    init_repo(p, sizeof p);
     git_repo r;
     cr_assert(git_repo_open_dir(p, &r, why, sizeof why), "%s", why);
     /* the test's own alias: a child that would touch the marker after 2 s unless killed */

@@ -13,6 +13,8 @@
 #include "index/resolve.h"
 #include "index/store.h"
 
+#include "fixtures.h"
+
 static char *tok(const char *s)
 {
     static char out[1024];
@@ -40,12 +42,6 @@ Test(index, tokenizer_splits_code_words)
     cr_assert_str_eq(tok(longw), "");
 }
 
-static void tmpdir(char *out, size_t cap)
-{
-    snprintf(out, cap, "/tmp/ctxd-ixunit-XXXXXX");
-    cr_assert_not_null(mkdtemp(out));
-}
-
 static int64_t count_rows(sqlite3 *db, const char *sql)
 {
     sqlite3_stmt *st;
@@ -59,7 +55,7 @@ static int64_t count_rows(sqlite3 *db, const char *sql)
 Test(index, schema_is_created_at_version_1_private_and_wal)
 {
     char dir[64], path[200], why[300];
-    tmpdir(dir, sizeof dir);
+    fixture_tmpdir("ixunit", dir, sizeof dir);
     snprintf(path, sizeof path, "%s/index/local/main.db", dir);
     sqlite3 *db = ix_db_open_rw(path, why, sizeof why);
     cr_assert_not_null(db, "%s", why);
@@ -100,7 +96,7 @@ Test(index, schema_is_created_at_version_1_private_and_wal)
 Test(index, newer_schema_is_refused_untouched)
 {
     char dir[64], path[200], why[300];
-    tmpdir(dir, sizeof dir);
+    fixture_tmpdir("ixunit", dir, sizeof dir);
     snprintf(path, sizeof path, "%s/x.db", dir);
     sqlite3 *db = NULL;
     cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
@@ -125,7 +121,7 @@ Test(index, newer_schema_is_refused_untouched)
 Test(index, lease_is_exclusive)
 {
     char dir[64], path[200], why[300];
-    tmpdir(dir, sizeof dir);
+    fixture_tmpdir("ixunit", dir, sizeof dir);
     snprintf(path, sizeof path, "%s/a/b.db", dir);
     int a = ix_lease_acquire(path, false, NULL, why, sizeof why);
     cr_assert_geq(a, 0, "%s", why);
@@ -218,16 +214,22 @@ Test(index, import_resolution)
 
 /* ---- passes over a real tree, through the public API ---- */
 
-static void put(const char *dir, const char *rel, const char *content)
+/* team.json in dir with the one workspace "w" rooted at ws and the data under dir/data, loaded */
+static config *load_one_ws(const char *dir, const char *ws)
 {
-    char p[512], cmd[700];
-    snprintf(p, sizeof p, "%s/%s", dir, rel);
-    snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", p);
-    cr_assert_eq(system(cmd), 0);
-    FILE *f = fopen(p, "w");
-    cr_assert_not_null(f);
-    fputs(content, f);
-    fclose(f);
+    char cfgp[200], json[800];
+    snprintf(cfgp, sizeof cfgp, "%s/team.json", dir);
+    snprintf(json, sizeof json,
+             "{\"dataDir\": \"%s/data\", \"workspaces\": [{\"id\": \"w\", \"root\": \"%s\"}],"
+             " \"tokens\": []}",
+             dir, ws);
+    fixture_write(dir, "team.json", json);
+    config_problems p;
+    config_problems_init(&p);
+    config *c = config_load(cfgp, true, &p);
+    cr_assert_not_null(c, "%s", p.text.ptr);
+    config_problems_release(&p);
+    return c;
 }
 
 static long long sql_int(const char *db_path, const char *sql)
@@ -241,31 +243,20 @@ static long long sql_int(const char *db_path, const char *sql)
 
 Test(index, update_paths_touches_only_the_named_files)
 {
-    char dir[64], cfgp[200], ws[200], dbp[300];
-    tmpdir(dir, sizeof dir);
+    char dir[64], ws[200], dbp[300];
+    fixture_tmpdir("ixunit", dir, sizeof dir);
     snprintf(ws, sizeof ws, "%s/ws", dir);
-    put(ws, "a.c", "int alpha(void) { return 1; }\n");
-    put(ws, "b.c", "int beta(void) { return 2; }\n");
-    put(ws, "sub/c.c", "#include \"../d.h\"\nint gamma(void) { return 3; }\n");
-    put(ws, ".hidden/x.c", "int hidden(void) { return 4; }\n");
-    put(ws, ".gitignore", "ignored.c\nbuild/\n");
-    put(ws, "build/gen.c", "int gen(void) { return 5; }\n");
+    fixture_write(ws, "a.c", "int alpha(void) { return 1; }\n");
+    fixture_write(ws, "b.c", "int beta(void) { return 2; }\n");
+    fixture_write(ws, "sub/c.c", "#include \"../d.h\"\nint gamma(void) { return 3; }\n");
+    fixture_write(ws, ".hidden/x.c", "int hidden(void) { return 4; }\n");
+    fixture_write(ws, ".gitignore", "ignored.c\nbuild/\n");
+    fixture_write(ws, "build/gen.c", "int gen(void) { return 5; }\n");
     cr_assert_eq(system("true"), 0);
     char gitdir[300];
     snprintf(gitdir, sizeof gitdir, "%s/.git", ws);
     cr_assert_eq(mkdir(gitdir, 0700), 0);
-    snprintf(cfgp, sizeof cfgp, "%s/team.json", dir);
-    char json[800];
-    snprintf(json, sizeof json,
-             "{\"dataDir\": \"%s/data\", \"workspaces\": [{\"id\": \"w\", \"root\": \"%s\"}],"
-             " \"tokens\": []}",
-             dir, ws);
-    put(dir, "team.json", json);
-    config_problems p;
-    config_problems_init(&p);
-    config *c = config_load(cfgp, true, &p);
-    cr_assert_not_null(c, "%s", p.text.ptr);
-    config_problems_release(&p);
+    config *c = load_one_ws(dir, ws);
     const cfg_workspace *w = &c->workspaces[0];
     index_setup(c->data_dir, 2);
     ix_summary sum;
@@ -279,11 +270,11 @@ Test(index, update_paths_touches_only_the_named_files)
     /* a.c changes, b.c is changed on disk but not named (so it must stay as it was), d.h is
        new and named (the include of sub/c.c now resolves); names outside the root, hidden,
        ignored or missing are dropped */
-    put(ws, "a.c", "int alpha2(void) { return 1; }\n");
-    put(ws, "b.c", "int beta2(void) { return 2; }\n");
-    put(ws, "d.h", "int delta(void);\n");
-    put(ws, "ignored.c", "int ign(void);\n");
-    put(ws, ".hidden/x.c", "int hidden2(void) { return 4; }\n");
+    fixture_write(ws, "a.c", "int alpha2(void) { return 1; }\n");
+    fixture_write(ws, "b.c", "int beta2(void) { return 2; }\n");
+    fixture_write(ws, "d.h", "int delta(void);\n");
+    fixture_write(ws, "ignored.c", "int ign(void);\n");
+    fixture_write(ws, ".hidden/x.c", "int hidden2(void) { return 4; }\n");
     const char *const paths[] = {"a.c",       "d.h", "../../etc/passwd", ".hidden/x.c",
                                  "ignored.c", "a.c", "nothere/z.c",      "build/gen.c"};
     char why[300];
@@ -364,22 +355,11 @@ static void on_progress(void *ctx, int64_t done, int64_t total, const char *mess
 
 Test(index, build_waits_for_the_lease_and_joins_a_running_job)
 {
-    char dir[64], cfgp[200], ws[200], dbp[300];
-    tmpdir(dir, sizeof dir);
+    char dir[64], ws[200], dbp[300];
+    fixture_tmpdir("ixunit", dir, sizeof dir);
     snprintf(ws, sizeof ws, "%s/ws", dir);
-    put(ws, "a.py", "def a():\n    return 1\n");
-    snprintf(cfgp, sizeof cfgp, "%s/team.json", dir);
-    char json[800];
-    snprintf(json, sizeof json,
-             "{\"dataDir\": \"%s/data\", \"workspaces\": [{\"id\": \"w\", \"root\": \"%s\"}],"
-             " \"tokens\": []}",
-             dir, ws);
-    put(dir, "team.json", json);
-    config_problems p;
-    config_problems_init(&p);
-    config *c = config_load(cfgp, true, &p);
-    cr_assert_not_null(c, "%s", p.text.ptr);
-    config_problems_release(&p);
+    fixture_write(ws, "a.py", "def a():\n    return 1\n");
+    config *c = load_one_ws(dir, ws);
     const cfg_workspace *w = &c->workspaces[0];
     index_setup(c->data_dir, 1);
     snprintf(dbp, sizeof dbp, "%s/data/index/local/w.db", dir);
@@ -408,23 +388,12 @@ Test(index, build_waits_for_the_lease_and_joins_a_running_job)
 
 Test(index, subpath_build_is_confined_to_its_directory)
 {
-    char dir[64], cfgp[200], ws[200], dbp[300];
-    tmpdir(dir, sizeof dir);
+    char dir[64], ws[200], dbp[300];
+    fixture_tmpdir("ixunit", dir, sizeof dir);
     snprintf(ws, sizeof ws, "%s/ws", dir);
-    put(ws, "top.c", "int top(void) { return 1; }\n");
-    put(ws, "sub/in.c", "int in(void) { return 2; }\n");
-    snprintf(cfgp, sizeof cfgp, "%s/team.json", dir);
-    char json[800];
-    snprintf(json, sizeof json,
-             "{\"dataDir\": \"%s/data\", \"workspaces\": [{\"id\": \"w\", \"root\": \"%s\"}],"
-             " \"tokens\": []}",
-             dir, ws);
-    put(dir, "team.json", json);
-    config_problems p;
-    config_problems_init(&p);
-    config *c = config_load(cfgp, true, &p);
-    cr_assert_not_null(c, "%s", p.text.ptr);
-    config_problems_release(&p);
+    fixture_write(ws, "top.c", "int top(void) { return 1; }\n");
+    fixture_write(ws, "sub/in.c", "int in(void) { return 2; }\n");
+    config *c = load_one_ws(dir, ws);
     const cfg_workspace *w = &c->workspaces[0];
     index_setup(c->data_dir, 1);
     ix_summary sum;
@@ -438,7 +407,7 @@ Test(index, subpath_build_is_confined_to_its_directory)
     char rm[300];
     snprintf(rm, sizeof rm, "%s/top.c", ws);
     cr_assert_eq(unlink(rm), 0);
-    put(ws, "sub/in.c", "int in2(void) { return 2; }\n");
+    fixture_write(ws, "sub/in.c", "int in2(void) { return 2; }\n");
     cr_assert(index_build(c, w, false, "sub", true, NULL, NULL, NULL, &sum, &st), "%s", sum.why);
     cr_assert_eq(sum.parsed, 1);
     cr_assert_eq(sum.removed, 0);

@@ -5,47 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/arena.h"
 #include "core/buf.h"
 #include "lang/extract.h"
 
-/* tests/fixtures/<rel>, found from the source file's path whether the binary runs from the
- * repository root or from the build directory (meson names sources "../tests/unit/x.c") */
-static char *fixture_path(const char *rel)
-{
-    static const char *const roots[] = {"tests/fixtures", "../tests/fixtures",
-                                        "../../tests/fixtures"};
-    const char *env = getenv("CTXD_FIXTURES");
-    static char pathbuf[1024];
-    struct stat sb;
-    if (env) {
-        snprintf(pathbuf, sizeof pathbuf, "%s/%s", env, rel);
-        return pathbuf;
-    }
-    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
-        snprintf(pathbuf, sizeof pathbuf, "%s/%s", roots[i], rel);
-        if (stat(pathbuf, &sb) == 0) {
-            return pathbuf;
-        }
-    }
-    cr_assert_fail("fixture '%s' not found (run from the repository or build directory)", rel);
-    return NULL;
-}
-
-static char *slurp(const char *rel, size_t *n)
-{
-    const char *path = fixture_path(rel);
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open '%s'", path);
-    char *data = malloc(1 << 20);
-    cr_assert_not_null(data);
-    *n = fread(data, 1, (1 << 20) - 1, f);
-    data[*n] = '\0';
-    fclose(f);
-    return data;
-}
+#include "fixtures.h"
 
 /* "METHOD path → handler L<line> framework" per route, one per line */
 static char *render(const x_file *xf)
@@ -69,7 +34,7 @@ static char *routes_of(const char *dir, const char *rel, lang_id lang)
     char full[512];
     snprintf(full, sizeof full, "routes/%s/%s", dir, rel);
     size_t n;
-    char *src = slurp(full, &n);
+    char *src = fixture_slurp(full, &n);
     arena a;
     arena_init(&a, 0);
     x_file xf;
