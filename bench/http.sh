@@ -11,11 +11,13 @@ command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
 command -v nginx >/dev/null || apt-get install -y -qq nginx-light >/dev/null
 
 WS=$(mktemp -d /tmp/ctxd-bench-ws-XXXXXX)
+DIRS+=("$WS")
 head -c 4096 /dev/urandom | base64 -w 76 | head -c 4096 > "$WS/file.txt"
 chmod 755 "$WS"; chmod 644 "$WS/file.txt" # nginx workers run as www-data
 
 # nginx on its own port, in the foreground of a background job
 NGX=$(mktemp -d /tmp/ctxd-bench-nginx-XXXXXX)
+DIRS+=("$NGX")
 NGX_PORT=$((20000 + RANDOM % 20000))
 cat > "$NGX/nginx.conf" <<CONF
 worker_processes auto;

@@ -18,6 +18,8 @@ if [ -n "${1:-}" ]; then TREE=$(cd "$1" && pwd); else kernel_tree; fi
 STDLIB=$($PY -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
 SUBTREES=${SUBTREES:-kernel mm fs/ext4 drivers/net/ethernet/intel include/linux}
 OUT=$(mktemp -d /tmp/ctxd-bench-index-XXXXXX)
+DIRS+=("$OUT")
+trap 'exit 1' INT TERM
 tree_bytes() { find "$1" -type f \( -name '*.c' -o -name '*.h' -o -name '*.py' -o -name '*.rs' -o -name '*.S' \
     -o -name '*.sh' -o -name '*.pl' -o -name '*.py' -o -name '*.js' \) -printf '%s\n' | awk '{s+=$1} END {print s+0}'; }
 
@@ -66,7 +68,8 @@ for line in open(tags, encoding="utf-8", errors="replace"):
     lang = t.get("language", "")
     # Python's methods are ctags' "member"; C's "member" are struct fields (counted apart)
     group = want.get(k) if not (k == "member" and lang == "Python") else "function"
-    if group is None:
+    # ctags names anonymous structs and unions __anonXXXX: nothing anyone can look up
+    if group is None or t["name"].startswith("__anon"):
         continue
     path = t["path"][2:] if t["path"].startswith("./") else t["path"]
     ct.setdefault(group, set()).add((t["name"], path, t["line"]))
@@ -83,11 +86,11 @@ PY
 }
 # shellcheck disable=SC2086
 recall kernel "$TREE" "$DB" $SUBTREES
-CTXD_MAIN_DIR=$CTXD_DIR
+main_dir=$CTXD_DIR main_token=$CTXD_TOKEN
 ctxd_config "$STDLIB"
 "$CTXD" index --config "$CTXD_DIR/team.json" >/dev/null 2>&1
 recall cpython "$STDLIB" "$(ls "$CTXD_DIR"/data/index/*/main.db)" .
-CTXD_DIR=$CTXD_MAIN_DIR
+CTXD_DIR=$main_dir CTXD_TOKEN=$main_token
 
 echo "== 3. re-index after a one-file change (watcher), and 4. query latency"
 ctxd_serve

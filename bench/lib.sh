@@ -8,13 +8,19 @@ CTXD=${CTXD:-$REPO/build/ctxd}
 CACHE=${CTXD_BENCH_CACHE:-/var/tmp/ctxd-bench}
 mkdir -p "$CACHE"
 PIDS=()
-cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; }
+DIRS=()
+cleanup() {
+    for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
+    for d in "${DIRS[@]:-}"; do [ -n "$d" ] && rm -rf "$d"; done
+}
 trap cleanup EXIT
 
 # ctxd_config ROOT [extra config members]: a config in a new CTXD_DIR and a token (CTXD_TOKEN)
 ctxd_config() {
     local root=$1 extra=${2:-}
     CTXD_DIR=$(mktemp -d /tmp/ctxd-bench-XXXXXX)
+    DIRS+=("$CTXD_DIR")
     cat > "$CTXD_DIR/team.json" <<JSON
 {"host": "127.0.0.1", "port": 0, "defaultWorkspaceId": "main", "dataDir": "data",
  "auditLogPath": "$CTXD_DIR/data/audit.log",

@@ -23,6 +23,11 @@ static const char usage[] =
     "                                           git fetch + fast-forward + incremental re-index\n"
     "  ctxd index --config F [--workspace W] [--full]\n"
     "                                           build or refresh the code index\n"
+    "  ctxd tenant create --config F --name NAME [--id ID] [--quota BYTES] [--tier T]\n"
+    "  ctxd tenant list --config F | show|delete --config F ID\n"
+    "  ctxd keys create --config F --tenant T [--permissions read,write,admin] [--scopes a,b]\n"
+    "                   [--tier T] [--test]     prints a new API key once\n"
+    "  ctxd keys list --config F --tenant T | revoke --config F PREFIX\n"
     "  ctxd connect [--server URL] [--token T] [--workspace W]\n"
     "                                           MCP on stdin/stdout, forwarded to a team server\n"
     "                                           (env CTXD_SERVER, CTXD_TOKEN, CTXD_WORKSPACE)\n"
@@ -30,7 +35,8 @@ static const char usage[] =
     "  ctxd --version | help [COMMAND]\n"
     "\n"
     "scopes: search, graph, artifacts, index, events, sessionMutations, knowledge, audit, admin\n"
-    "roles:  viewer, member, admin, owner\n";
+    "roles:  viewer, member, admin, owner\n"
+    "permissions (API keys): read, write, admin\n";
 
 static const struct {
     const char *cmd;
@@ -61,6 +67,31 @@ static const struct {
      "  only files whose content changed are parsed; --full re-parses every file. Progress on\n"
      "  stderr (a bar on a terminal), the summary line on stdout. A server building the same\n"
      "  workspace is waited for. Exit 1 if a build failed or the workspace is unknown.\n"},
+    {"tenant",
+     "ctxd tenant create --config FILE --name NAME [--id ID] [--quota BYTES] [--tier T]\n"
+     "  Creates a tenant in <dataDir>/ctxd.db and prints its id on stdout. ID: 1-32 characters\n"
+     "  of [a-z0-9-] starting with a letter or digit (it is part of every API key); without\n"
+     "  --id, 8 random lowercase hex characters. --quota: storage in bytes (default: none);\n"
+     "  --tier: the rate-limit tier (default: default).\n"
+     "ctxd tenant list --config FILE\n"
+     "ctxd tenant show --config FILE ID        (or --id ID)\n"
+     "ctxd tenant delete --config FILE ID      (or --id ID)\n"
+     "  Removes the tenant, its API keys, workspaces and request log rows, and its index\n"
+     "  directory <dataDir>/index/ID/. The tenant 'local' (team.json's) cannot be deleted.\n"},
+    {"keys",
+     "ctxd keys create --config FILE --tenant T [--permissions read,write,admin] [--scopes a,b]\n"
+     "                 [--tier T] [--test]\n"
+     "  Prints a new API key once on stdout (KEY=\"$(ctxd keys create ...)\"); the store keeps\n"
+     "  only its SHA-256. Format: ctxd_live_<tenant>_<30 base62>_<6 base62 CRC-32> (--test:\n"
+     "  ctxd_test_..., a label: it works the same). Scopes: the union of the permissions'\n"
+     "  (read = search,graph,artifacts,events; write = read + index,sessionMutations,knowledge;\n"
+     "  admin = all) and --scopes; neither given: read. The tier defaults to the tenant's.\n"
+     "  A key is sent like a token: Authorization: Bearer <key>, or X-API-Key: <key>.\n"
+     "ctxd keys list --config FILE --tenant T\n"
+     "  prefix, tier, created, last used (updated within a minute), revoked, scopes\n"
+     "ctxd keys revoke --config FILE PREFIX\n"
+     "  PREFIX as listed (ctxd_live_<tenant>_<8 characters>); a running server refuses the key\n"
+     "  from its next request.\n"},
     {"connect",
      "ctxd connect [--server URL] [--token T] [--workspace W] [--log-level LEVEL]\n"
      "  An MCP server on stdin/stdout (newline-delimited JSON-RPC) that forwards every\n"
@@ -169,6 +200,12 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "index") == 0) {
         return cli_index(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "tenant") == 0) {
+        return cli_tenant(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "keys") == 0) {
+        return cli_keys(argc - 2, argv + 2);
     }
     if (strcmp(cmd, "check-config") == 0) {
         return cli_check_config(argc - 2, argv + 2);

@@ -78,9 +78,11 @@ static void manifest(http_req *r)
         json_pack("{s:{s:s, s:s}, s:i, s:o, s:o, s:o, s:o}", "server", "name", "ctxd", "version",
                   CTXD_VERSION, "contractVersion", 1, "readModes", modes, "workspaces", ws,
                   "scopes", scope_json(r->who.scopes), "tools", visible_tools(&r->who));
+    /* the default names a workspace of one tenant: others are not told it exists */
+    const char *def = r->cfg->default_workspace_id;
     json_object_set_new(body, "defaultWorkspaceId",
-                        r->cfg->default_workspace_id ? json_string(r->cfg->default_workspace_id)
-                                                     : json_null());
+                        def && config_workspace(r->cfg, r->who.tenant_id, def) ? json_string(def)
+                                                                               : json_null());
     json_object_set_new(body, "tokenId", json_string(r->who.token_id));
     http_json(r, 200, body);
 }

@@ -4,7 +4,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth/apikey.h"
 #include "core/crypto.h"
+#include "core/log.h"
 
 static const char *bearer(const char *h)
 {
@@ -36,8 +38,44 @@ static bool is_hex64(const char *t)
     return n == 64;
 }
 
-auth_result auth_authenticate(const config *c, const char *authorization, const char *x_api_key,
-                              principal *out)
+/* an API key of n characters (§2.3's order; see auth.h) */
+static auth_result api_key(store *st, arena *a, const char *tok, size_t n, principal *out)
+{
+    apikey k;
+    if (!st || !apikey_parse(tok, n, &k)) {
+        return AUTH_INVALID; /* shape or checksum: no database access */
+    }
+    char hash[65];
+    apikey_hash_hex(tok, n, hash);
+    store_key row;
+    err e = store_key_find(st, k.tenant, hash, &row);
+    if (e != ERR_OK) {
+        if (e != ERR_NOT_FOUND) {
+            log_warn("api key lookup failed (%s); the request is refused", err_code(e));
+        }
+        return AUTH_INVALID;
+    }
+    /* the index found the row by its hash; the decision compares the digests in constant time */
+    bool ok = strlen(row.key_hash) == 64 && crypto_equal(row.key_hash, hash, 64);
+    ok = ok && strcmp(row.tenant_id, k.tenant) == 0 && strcmp(row.key_prefix, k.prefix) == 0;
+    ok = ok && row.revoked_at[0] == '\0';
+    if (!ok) {
+        return AUTH_INVALID;
+    }
+    char *id = arena_strdup(a, row.key_prefix);
+    char *tenant = arena_strdup(a, row.tenant_id);
+    if (!id || !tenant) {
+        return AUTH_INVALID;
+    }
+    out->token_id = id;
+    out->tenant_id = tenant;
+    out->scopes = row.scopes;
+    store_key_touch(st, row.tenant_id, row.key_prefix);
+    return AUTH_OK;
+}
+
+auth_result auth_authenticate(const config *c, store *st, arena *ar, const char *authorization,
+                              const char *x_api_key, principal *out)
 {
     const char *a = bearer(authorization);
     const char *k = x_api_key;
@@ -53,7 +91,13 @@ auth_result auth_authenticate(const config *c, const char *authorization, const 
     }
     char t[65];
     size_t n = strcspn(tok, " \t\r\n");
-    if (n != 64 || tok[n] != '\0') {
+    if (tok[n] != '\0') {
+        return AUTH_INVALID;
+    }
+    if (apikey_looks_like(tok, n)) {
+        return api_key(st, ar, tok, n, out);
+    }
+    if (n != 64) {
         return AUTH_INVALID;
     }
     memcpy(t, tok, 64);

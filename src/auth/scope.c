@@ -21,7 +21,24 @@ scope_set scope_parse(const char *name, size_t len)
     return 0;
 }
 
-bool scope_parse_list(const char *list, scope_set *out, char *bad, size_t bad_len)
+static scope_set permission(const char *name, size_t len)
+{
+    const scope_set read = SCOPE_SEARCH | SCOPE_GRAPH | SCOPE_ARTIFACTS | SCOPE_EVENTS;
+    if (len == 4 && strncasecmp(name, "read", 4) == 0) {
+        return read;
+    }
+    if (len == 5 && strncasecmp(name, "write", 5) == 0) {
+        return read | SCOPE_INDEX | SCOPE_SESSION_MUTATIONS | SCOPE_KNOWLEDGE;
+    }
+    if (len == 5 && strncasecmp(name, "admin", 5) == 0) {
+        return SCOPE_ALL;
+    }
+    return 0;
+}
+
+/* a comma-separated list of names, each mapped by one (0: unknown) */
+static bool parse_names(const char *list, scope_set (*one_of)(const char *, size_t), scope_set *out,
+                        char *bad, size_t bad_len)
 {
     scope_set s = 0;
     const char *p = list;
@@ -37,7 +54,7 @@ bool scope_parse_list(const char *list, scope_set *out, char *bad, size_t bad_le
             b--;
         }
         if (b > a) {
-            scope_set one = scope_parse(a, (size_t)(b - a));
+            scope_set one = one_of(a, (size_t)(b - a));
             if (!one) {
                 snprintf(bad, bad_len, "%.*s", (int)(b - a), a);
                 return false;
@@ -51,6 +68,16 @@ bool scope_parse_list(const char *list, scope_set *out, char *bad, size_t bad_le
     }
     *out = s;
     return true;
+}
+
+bool scope_parse_list(const char *list, scope_set *out, char *bad, size_t bad_len)
+{
+    return parse_names(list, scope_parse, out, bad, bad_len);
+}
+
+bool scope_parse_permissions(const char *list, scope_set *out, char *bad, size_t bad_len)
+{
+    return parse_names(list, permission, out, bad, bad_len);
 }
 
 bool scope_role(const char *role, scope_set *out)

@@ -40,6 +40,10 @@ SCOPE_LIST(X)
 scope_set scope_parse(const char *name, size_t len);
 /* a comma-separated list; false (with the offending name in bad) on an unknown scope */
 bool scope_parse_list(const char *list, scope_set *out, char *bad, size_t bad_len);
+/* seed 2's key permissions, a comma-separated list of read, write, admin (case-insensitive):
+   read = search, graph, artifacts, events; write = read + index, sessionMutations, knowledge;
+   admin = every scope. False (with the offending name in bad) on an unknown permission. */
+bool scope_parse_permissions(const char *list, scope_set *out, char *bad, size_t bad_len);
 /* role name -> scope set; false for an unknown role */
 bool scope_role(const char *role, scope_set *out);
 /* canonical names of the set, joined by sep */

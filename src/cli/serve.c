@@ -30,6 +30,7 @@
 #include "index/index.h"
 #include "index/watch.h"
 #include "mcp/mcp.h"
+#include "store/store.h"
 #include "tools/dispatch.h"
 #include "tools/registry.h"
 #include "ws/path.h"
@@ -289,14 +290,23 @@ int cli_serve(int argc, char **argv)
         return 1;
     }
     char why[512];
+    /* tenants and API keys: opened (and migrated) once, before any request can need it */
+    store *st = NULL;
+    if (store_open(c->data_dir, &st, why, sizeof why) != ERR_OK) {
+        fprintf(stderr, "ctxd: refusing to start: %s\n", why);
+        config_unref(c);
+        return 1;
+    }
     if (audit_open(c->audit_log_path, c->audit_hmac_key_file, c->audit_sync_ms, why, sizeof why) !=
         ERR_OK) {
         fprintf(stderr, "ctxd: %s\n", why);
+        store_close(st);
         config_unref(c);
         return 1;
     }
     apply_runtime(c);
     if (!registry_init()) {
+        store_close(st);
         config_unref(c);
         return 1;
     }
@@ -312,13 +322,17 @@ int cli_serve(int argc, char **argv)
     static route all[64];
     if (n_rest + n_mcp > sizeof all / sizeof all[0]) {
         fprintf(stderr, "ctxd: too many routes\n");
+        store_close(st);
         config_unref(c);
         return 1;
     }
     memcpy(all, rest, n_rest * sizeof *rest);
     memcpy(all + n_rest, mcp, n_mcp * sizeof *mcp);
+    http_set_store(st);
     if (http_start(all, n_rest + n_mcp, why, sizeof why) != ERR_OK) {
         fprintf(stderr, "ctxd: %s\n", why);
+        http_set_store(NULL);
+        store_close(st);
         config_unref(c);
         return 1;
     }
@@ -399,6 +413,8 @@ int cli_serve(int argc, char **argv)
         }
     }
     http_stop(drain_ms);
+    http_set_store(NULL);
+    store_close(st);  /* commits the last batch of last_used_at */
     index_shutdown(); /* stops running builds between files and joins them */
     watch_stop();     /* after it: a watcher waiting for a build's lease is released */
     audit_close();

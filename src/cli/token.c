@@ -138,7 +138,9 @@ int cli_token_create(const char *config_path, const char *id, const char *scopes
 static bool id_ok(const char *s)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > 64) {
+    /* ctxd_live_/ctxd_test_ name API keys (config.c refuses such token ids too) */
+    if (n == 0 || n > 64 || strncmp(s, "ctxd_live_", 10) == 0 ||
+        strncmp(s, "ctxd_test_", 10) == 0) {
         return false;
     }
     for (size_t i = 0; i < n; i++) {

@@ -360,6 +360,12 @@ static void load_tokens(config *c, json_t *root, config_problems *p)
         if (!id || !id_ok(id)) {
             config_problem(p, "tokens[%zu].id: required, 1-64 characters of [A-Za-z0-9._-]", i);
             ok = false;
+        } else if (strncmp(id, "ctxd_live_", 10) == 0 || strncmp(id, "ctxd_test_", 10) == 0) {
+            /* an id is a principal's name (rate-limit bucket, MCP sessions, audit tokenId), and
+               API keys are named by their prefix: the two namespaces must not meet */
+            config_problem(
+                p, "tokens[%zu].id: '%s' starts like an API key (ctxd_live_, ctxd_test_)", i, id);
+            ok = false;
         } else {
             for (size_t j = 0; j < c->n_tokens; j++) {
                 if (strcmp(c->tokens[j].id, id) == 0) {

@@ -106,6 +106,8 @@ bool http_base_url(http_req *r, char *out, size_t cap);
 void http_rate_headers(http_req *r, const char *policy, const rate_state *st, bool refused);
 
 /* server lifecycle (server.c) */
+/* the store API keys are checked against: set before http_start, cleared after http_stop */
+void http_set_store(store *s);
 err http_start(const route *routes, size_t n_routes, char *why, size_t why_len);
 int http_bound_port(void);
 /* stop accepting, wait up to ms for in-flight requests, then stop */

@@ -47,6 +47,7 @@ static locked_bucket global_bucket;
 static atomic_int active;
 static int64_t started_mono_ms;
 static int bound_port;
+static store *key_store; /* API keys (http_set_store); NULL refuses them */
 
 int64_t http_uptime_seconds(void)
 {
@@ -173,8 +174,8 @@ static bool admit(http_req *r, const char *ip_key)
     if (!(r->route->flags & ROUTE_AUTH)) {
         return true;
     }
-    auth_result ar =
-        auth_authenticate(c, http_header(r, "Authorization"), http_header(r, "X-API-Key"), &r->who);
+    auth_result ar = auth_authenticate(c, key_store, &r->a, http_header(r, "Authorization"),
+                                       http_header(r, "X-API-Key"), &r->who);
     if (ar != AUTH_OK) {
         rate_state st;
         if (!limiter_take(ip_limiter, ip_key, c->ip_burst, c->ip_rps, 1, &st)) {
@@ -449,6 +450,11 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
         msg[--n] = '\0';
     }
     log_debug("http: %s", msg);
+}
+
+void http_set_store(store *s)
+{
+    key_store = s;
 }
 
 err http_start(const route *routes, size_t n_routes, char *why, size_t why_len)

@@ -121,7 +121,7 @@ Test(reload, bad_config_changes_nothing_and_names_the_field)
     cfg_save(&s, doc);
     json_decref(doc);
     cr_assert(log_wait(
-        &s, mark, "reload (file changed) failed; the running config stays. 2 problems:", 2000));
+        &s, mark, "reload (file changed) failed; the running config stays. 2 problems:", 5000));
     cr_assert(log_wait(&s, mark, "maxRps: must be a number, not a string", 100));
     cr_assert(log_wait(&s, mark, "maxConcurrency: must be between 1 and 100000, not 0", 100));
     cr_assert_eq(manifest_status(&s, b), 200, "the old config, with bob, still runs");
@@ -129,7 +129,7 @@ Test(reload, bad_config_changes_nothing_and_names_the_field)
     /* SIGHUP reads the same bad file: again nothing changes */
     mark = log_size(&s);
     cr_assert_eq(kill(s.pid, SIGHUP), 0);
-    cr_assert(log_wait(&s, mark, "reload (SIGHUP) failed", 2000));
+    cr_assert(log_wait(&s, mark, "reload (SIGHUP) failed", 5000));
     cr_assert(log_wait(&s, mark, "maxRps: must be a number", 100));
     cr_assert_eq(manifest_status(&s, b), 200);
     resp *r = call_tool(&s, s.token, "ctx_tree", "{\"depth\":1}");
@@ -161,7 +161,7 @@ Test(reload, rate_limits_change_live)
     size_t mark = log_size(&s);
     cfg_save(&s, doc);
     json_decref(doc);
-    cr_assert(log_wait(&s, mark, "config reloaded (file changed)", 2000));
+    cr_assert(log_wait(&s, mark, "config reloaded (file changed)", 5000));
     /* the bucket keeps its level, capped at the new capacity: 3 pass, then 429 */
     for (int i = 0; i < 3; i++) {
         cr_assert_eq(manifest_status(&s, s.token), 200, "call %d", i + 1);
@@ -197,7 +197,7 @@ Test(reload, added_workspace_applies)
     size_t mark = log_size(&s);
     cfg_save(&s, doc);
     json_decref(doc);
-    cr_assert(log_wait(&s, mark, "config reloaded (file changed): 2 workspaces", 2000));
+    cr_assert(log_wait(&s, mark, "config reloaded (file changed): 2 workspaces", 5000));
     r = req(&s, "POST", "/v1/tools/call", s.token, NULL, body);
     cr_assert_eq(r->status, 200, "%s", r->body);
     cr_assert_str_eq(result_text(r), "from the second workspace\n");

@@ -299,3 +299,17 @@ Test(config, workspace_problems)
     cr_assert_eq(c->n_workspaces, 2);
     config_unref(c);
 }
+
+Test(config, token_ids_do_not_look_like_api_keys)
+{
+    config_problems p;
+    config *c = load("{\"tokens\": [{\"id\": \"ctxd_live_acme_abcdefgh\", \"sha256Hex\": \"" HEX64
+                     "\", \"scopes\": [\"search\"]}]}",
+                     &p);
+    cr_assert_null(c);
+    cr_assert(p.text.ptr &&
+                  strstr(p.text.ptr, "tokens[0].id: 'ctxd_live_acme_abcdefgh' starts like "
+                                     "an API key"),
+              "%s", p.text.ptr ? p.text.ptr : "");
+    config_problems_release(&p);
+}

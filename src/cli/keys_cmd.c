@@ -1,0 +1,257 @@
+/* keys_cmd.c - `ctxd keys create|list|revoke`: the API keys of tenants (DESIGN §2, §5, §10).
+ *
+ * create prints the full key once, on stdout, alone on its line (KEY="$(ctxd keys create ...)"),
+ * everything else on stderr; the store keeps only its SHA-256 and its key_prefix. Scopes are
+ * the union of --permissions (read, write, admin) and --scopes; neither given means read. The
+ * tier defaults to the tenant's. revoke takes the key_prefix a listing shows
+ * (ctxd_live_<tenant>_<8 chars>); it holds for a running server on its next request. */
+#include <stdio.h>
+#include <string.h>
+
+#include "auth/apikey.h"
+#include "auth/scope.h"
+#include "cli/cli.h"
+#include "core/buf.h"
+#include "store/store.h"
+
+static int keys_create(int argc, char **argv, const char *cfg)
+{
+    static const char *const opts[] = {"--config", "--tenant", "--permissions",
+                                       "--scopes", "--tier",   NULL};
+    static const char *const flags[] = {"--test", NULL};
+    if (!cli_check_opts(argc, argv, opts, flags)) {
+        return 2;
+    }
+    const char *tenant = cli_opt(argc, argv, "--tenant");
+    const char *perms = cli_opt(argc, argv, "--permissions");
+    const char *scopes = cli_opt(argc, argv, "--scopes");
+    const char *tier = cli_opt(argc, argv, "--tier");
+    bool test = cli_flag(argc, argv, "--test");
+    if (!tenant) {
+        fprintf(stderr, "ctxd: --tenant T is required\n");
+        return 2;
+    }
+    if (!apikey_tenant_valid(tenant, strlen(tenant))) {
+        fprintf(stderr,
+                "ctxd: '%s' is not a tenant id: 1-32 characters of [a-z0-9-], starting "
+                "with a letter or digit\n",
+                tenant);
+        return 2;
+    }
+    scope_set set = 0, more = 0;
+    char bad[128];
+    if (perms && !scope_parse_permissions(perms, &set, bad, sizeof bad)) {
+        fprintf(stderr, "ctxd: unknown permission '%s' (known: read, write, admin)\n", bad);
+        return 2;
+    }
+    if (scopes && !scope_parse_list(scopes, &more, bad, sizeof bad)) {
+        fprintf(stderr,
+                "ctxd: unknown scope '%s' (known: search, graph, artifacts, index, events, "
+                "sessionMutations, knowledge, audit, admin)\n",
+                bad);
+        return 2;
+    }
+    set |= more;
+    if (!perms && !scopes) {
+        (void)scope_parse_permissions("read", &set, bad, sizeof bad);
+    }
+    if (!set) {
+        fprintf(stderr, "ctxd: the key would have no scope: give --permissions or --scopes\n");
+        return 2;
+    }
+    if (tier && !cli_tier_ok(tier)) {
+        fprintf(stderr, "ctxd: --tier wants 1-%d characters of [a-z0-9_-], got '%s'\n",
+                STORE_TIER_MAX, tier);
+        return 2;
+    }
+    store *st = cli_store_open(cfg, NULL);
+    if (!st) {
+        return 1;
+    }
+    store_tenant t;
+    err e = store_tenant_get(st, tenant, &t);
+    if (e != ERR_OK) {
+        store_close(st);
+        if (e == ERR_NOT_FOUND) {
+            fprintf(stderr, "ctxd: no tenant '%s' (create it with: ctxd tenant create)\n", tenant);
+        } else {
+            fprintf(stderr, "ctxd: cannot read tenant '%s' (%s)\n", tenant, err_code(e));
+        }
+        return 1;
+    }
+    store_key k;
+    memset(&k, 0, sizeof k);
+    snprintf(k.tenant_id, sizeof k.tenant_id, "%s", tenant);
+    snprintf(k.rate_limit_tier, sizeof k.rate_limit_tier, "%s", tier ? tier : t.rate_limit_tier);
+    k.scopes = set;
+    k.test = test;
+    char key[APIKEY_MAX_LEN + 1];
+    e = ERR_CONFLICT;
+    /* a prefix collision (62^8 per tenant) is drawn again */
+    for (int attempt = 0; e == ERR_CONFLICT && attempt < 4; attempt++) {
+        apikey parsed;
+        if (!apikey_generate(tenant, test, key) || !apikey_parse(key, strlen(key), &parsed)) {
+            e = ERR_INTERNAL;
+            break;
+        }
+        snprintf(k.key_prefix, sizeof k.key_prefix, "%s", parsed.prefix);
+        apikey_hash_hex(key, strlen(key), k.key_hash);
+        e = store_key_create(st, &k);
+    }
+    store_close(st);
+    if (e != ERR_OK) {
+        fprintf(stderr, "ctxd: cannot create a key for tenant '%s' (%s)\n", tenant, err_code(e));
+        return 1;
+    }
+    printf("%s\n", key);
+    fflush(stdout);
+    buf sc;
+    buf_init(&sc, 1024);
+    scope_format(&sc, set, ",");
+    fprintf(stderr,
+            "ctxd: created key %s for tenant '%s' (scopes %s, tier %s); it is shown once, store "
+            "it now\n",
+            k.key_prefix, tenant, sc.ptr ? sc.ptr : "", k.rate_limit_tier);
+    buf_release(&sc);
+    return 0;
+}
+
+static bool print_key(const store_key *k, void *ctx)
+{
+    buf sc;
+    buf_init(&sc, 1024);
+    scope_format(&sc, k->scopes, ",");
+    printf("%-52s %-12s %-24s %-24s %-24s %s\n", k->key_prefix, k->rate_limit_tier, k->created_at,
+           k->last_used_at[0] ? k->last_used_at : "-", k->revoked_at[0] ? k->revoked_at : "-",
+           sc.ptr ? sc.ptr : "");
+    buf_release(&sc);
+    return true;
+}
+
+static int keys_list(int argc, char **argv, const char *cfg)
+{
+    static const char *const opts[] = {"--config", "--tenant", NULL};
+    static const char *const flags[] = {NULL};
+    if (!cli_check_opts(argc, argv, opts, flags)) {
+        return 2;
+    }
+    const char *tenant = cli_opt(argc, argv, "--tenant");
+    if (!tenant) {
+        fprintf(stderr, "ctxd: --tenant T is required\n");
+        return 2;
+    }
+    store *st = cli_store_open(cfg, NULL);
+    if (!st) {
+        return 1;
+    }
+    store_tenant t;
+    err e = store_tenant_get(st, tenant, &t);
+    if (e == ERR_OK) {
+        printf("%-52s %-12s %-24s %-24s %-24s %s\n", "PREFIX", "TIER", "CREATED", "LAST_USED",
+               "REVOKED", "SCOPES");
+        e = store_key_list(st, tenant, print_key, NULL);
+    }
+    store_close(st);
+    if (e == ERR_NOT_FOUND) {
+        fprintf(stderr, "ctxd: no tenant '%s'\n", tenant);
+        return 1;
+    }
+    if (e != ERR_OK) {
+        fprintf(stderr, "ctxd: cannot list keys (%s)\n", err_code(e));
+        return 1;
+    }
+    return 0;
+}
+
+/* the tenant inside a key_prefix ctxd_(live|test)_<tenant>_<8 base62>; false if it is not one */
+static bool prefix_tenant(const char *prefix, char tenant[APIKEY_TENANT_MAX + 1])
+{
+    size_t n = strlen(prefix);
+    if (!apikey_looks_like(prefix, n) || n < APIKEY_KIND_LEN + 2 + APIKEY_PREFIX_RANDOM ||
+        n > APIKEY_PREFIX_MAX) {
+        return false;
+    }
+    size_t tl = n - APIKEY_KIND_LEN - 1 - APIKEY_PREFIX_RANDOM;
+    if (prefix[APIKEY_KIND_LEN + tl] != '_' || !apikey_tenant_valid(prefix + APIKEY_KIND_LEN, tl)) {
+        return false;
+    }
+    for (size_t i = n - APIKEY_PREFIX_RANDOM; i < n; i++) {
+        char c = prefix[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) {
+            return false;
+        }
+    }
+    memcpy(tenant, prefix + APIKEY_KIND_LEN, tl);
+    tenant[tl] = '\0';
+    return true;
+}
+
+static int keys_revoke(int argc, char **argv, const char *cfg)
+{
+    static const char *const opts[] = {"--config", "--prefix", NULL};
+    static const char *const flags[] = {NULL};
+    const char *pos;
+    if (!cli_check_opts_pos(argc, argv, opts, flags, &pos)) {
+        return 2;
+    }
+    const char *prefix = cli_opt(argc, argv, "--prefix");
+    prefix = prefix ? prefix : pos;
+    char tenant[APIKEY_TENANT_MAX + 1];
+    if (!prefix) {
+        fprintf(stderr, "usage: ctxd keys revoke --config FILE <prefix>\n");
+        return 2;
+    }
+    if (!prefix_tenant(prefix, tenant)) {
+        fprintf(stderr,
+                "ctxd: '%s' is not a key prefix (ctxd_live_<tenant>_<8 characters>, as 'ctxd keys "
+                "list' shows it)\n",
+                prefix);
+        return 2;
+    }
+    store *st = cli_store_open(cfg, NULL);
+    if (!st) {
+        return 1;
+    }
+    err e = store_key_revoke(st, tenant, prefix);
+    store_close(st);
+    if (e == ERR_NOT_FOUND) {
+        fprintf(stderr, "ctxd: no key '%s'\n", prefix);
+        return 1;
+    }
+    if (e == ERR_CONFLICT) {
+        fprintf(stderr, "ctxd: key '%s' is already revoked\n", prefix);
+        return 1;
+    }
+    if (e != ERR_OK) {
+        fprintf(stderr, "ctxd: cannot revoke '%s' (%s)\n", prefix, err_code(e));
+        return 1;
+    }
+    fprintf(stderr, "ctxd: revoked key '%s' (a running server refuses it from the next request)\n",
+            prefix);
+    return 0;
+}
+
+int cli_keys(int argc, char **argv)
+{
+    if (argc < 1) {
+        fprintf(stderr, "usage: ctxd keys create|list|revoke --config FILE ...\n");
+        return 2;
+    }
+    const char *verb = argv[0];
+    const char *cfg = cli_opt(argc, argv, "--config");
+    if (!cfg) {
+        fprintf(stderr, "ctxd: --config FILE is required\n");
+        return 2;
+    }
+    if (strcmp(verb, "create") == 0) {
+        return keys_create(argc - 1, argv + 1, cfg);
+    }
+    if (strcmp(verb, "list") == 0) {
+        return keys_list(argc - 1, argv + 1, cfg);
+    }
+    if (strcmp(verb, "revoke") == 0) {
+        return keys_revoke(argc - 1, argv + 1, cfg);
+    }
+    fprintf(stderr, "ctxd: unknown keys command '%s' (create, list, revoke)\n", verb);
+    return 2;
+}

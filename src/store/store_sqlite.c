@@ -1,0 +1,922 @@
+/* store_sqlite.c - the store (store.h) on SQLite: <dataDir>/ctxd.db.
+ *
+ * Connections: one for calls (guarded by a mutex: each call is a few indexed statements, and the
+ * mutex keeps a statement from being stepped by two threads), and one for the background writer
+ * that commits last_used_at batches, opened when the first key is touched, so that a writer
+ * waiting on the database lock never holds up a request. WAL lets the server read while the CLI
+ * writes; busy_timeout absorbs short write overlaps between processes.
+ *
+ * Migrations are the files src/store/migrations/NNNN_name.sql, embedded at build time in name
+ * order (scripts/embed_queries.py); file i (1-based) takes the schema from version i - 1 to i,
+ * in one transaction that also sets PRAGMA user_version. The version is read again inside the
+ * transaction, so two processes opening a fresh database at once do not both migrate it. A
+ * database whose user_version is newer than the binary's is refused before anything (even the
+ * journal mode) is written.
+ *
+ * Touches (last_used_at) go to an open-addressing table keyed by key_prefix: a key is queued
+ * when it was not written in the last STORE_TOUCH_EVERY_MS, and the writer commits the queued
+ * ones every STORE_FLUSH_MS. The table is bounded (TOUCH_SLOTS); entries with nothing queued are
+ * dropped when it fills, and a touch that still finds no room is dropped (last_used_at is a
+ * hint, never an authorization input), with one warning. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "store/store.h"
+
+typedef struct store_migration_text {
+    const char *name;
+    const char *text;
+} store_migration_text;
+extern const store_migration_text store_migration_texts[]; /* generated: store_migrations.c */
+
+#define TOUCH_SLOTS 8192 /* a power of two */
+
+typedef struct touch {
+    char prefix[APIKEY_PREFIX_MAX + 1]; /* "" = empty slot */
+    char tenant[APIKEY_TENANT_MAX + 1];
+    int64_t queued_ms;  /* a use to write, 0 = none */
+    int64_t written_ms; /* when the last write was queued */
+} touch;
+
+struct store {
+    char path[4200];
+    pthread_mutex_t mu; /* db and its statements */
+    sqlite3 *db;
+    sqlite3_stmt *find_key; /* the request path's one statement, prepared once */
+
+    pthread_mutex_t touch_mu; /* touches, n_touches, writer state */
+    pthread_cond_t touch_cv;
+    touch *touches;
+    size_t n_touches;
+    bool touch_full_warned;
+    bool writer_started, writer_stop;
+    pthread_t writer;
+    pthread_mutex_t wmu; /* wdb: the writer thread and store_flush may both write */
+    sqlite3 *wdb;        /* the writer's connection */
+};
+
+int store_schema_version(void)
+{
+    int n = 0;
+    while (store_migration_texts[n].name) {
+        n++;
+    }
+    return n;
+}
+
+/* ---- helpers ---- */
+
+static bool exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        log_error("store: %s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return false;
+    }
+    return true;
+}
+
+static void col_copy(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, cap, "%s", t ? (const char *)t : "");
+}
+
+static void now_text(char out[32])
+{
+    clock_rfc3339(clock_wall_ms(), out);
+}
+
+static sqlite3_stmt *prepare(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        log_error("store: cannot prepare a statement: %s", sqlite3_errmsg(db));
+        return NULL;
+    }
+    return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v) {
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    } else {
+        sqlite3_bind_null(st, i);
+    }
+}
+
+/* one step of a statement that returns no row; ERR_CONFLICT on a constraint */
+static err step_done(sqlite3 *db, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        return ERR_OK;
+    }
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+        return ERR_CONFLICT;
+    }
+    log_error("store: %s", sqlite3_errmsg(db));
+    return ERR_IO;
+}
+
+static bool mkdirs(const char *path)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return false;
+    }
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
+                return false;
+            }
+            *p = '/';
+        }
+    }
+    return mkdir(tmp, 0700) == 0 || errno == EEXIST;
+}
+
+static int64_t user_version(sqlite3 *db)
+{
+    sqlite3_stmt *st = prepare(db, "PRAGMA user_version");
+    int64_t v = -1;
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        v = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+static sqlite3 *open_conn(const char *path, char *why, size_t why_len)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        snprintf(why, why_len, "cannot open '%s': %s", path, db ? sqlite3_errmsg(db) : "no memory");
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_extended_result_codes(db, 1);
+    return db;
+}
+
+/* pragmas that write nothing to the file */
+static bool conn_pragmas(sqlite3 *db)
+{
+    return exec(db, "PRAGMA foreign_keys = ON") && exec(db, "PRAGMA synchronous = NORMAL");
+}
+
+static err migrate(sqlite3 *db, const char *path, char *why, size_t why_len)
+{
+    int target = store_schema_version();
+    for (int i = 0; i < target; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "%04d_", i + 1);
+        if (strncmp(store_migration_texts[i].name, want, 5) != 0) {
+            snprintf(why, why_len, "migration '%s' is out of sequence (expected %s...)",
+                     store_migration_texts[i].name, want);
+            return ERR_INTERNAL;
+        }
+    }
+    for (int i = 0; i < target; i++) {
+        if (!exec(db, "BEGIN IMMEDIATE")) {
+            snprintf(why, why_len, "cannot lock '%s' to migrate it: %s", path, sqlite3_errmsg(db));
+            return ERR_IO;
+        }
+        int64_t v = user_version(db); /* again, under the lock: another process may have won */
+        if (v > i) {
+            exec(db, "ROLLBACK");
+            continue;
+        }
+        char set[64];
+        snprintf(set, sizeof set, "PRAGMA user_version = %d", i + 1);
+        char *msg = NULL;
+        bool ok = sqlite3_exec(db, store_migration_texts[i].text, NULL, NULL, &msg) == SQLITE_OK;
+        if (!ok) {
+            snprintf(why, why_len, "cannot migrate '%s' with %s.sql: %s", path,
+                     store_migration_texts[i].name, msg ? msg : sqlite3_errmsg(db));
+            sqlite3_free(msg);
+            exec(db, "ROLLBACK");
+            return ERR_IO;
+        }
+        if (!exec(db, set) || !exec(db, "COMMIT")) {
+            snprintf(why, why_len, "cannot commit migration %s of '%s': %s",
+                     store_migration_texts[i].name, path, sqlite3_errmsg(db));
+            exec(db, "ROLLBACK");
+            return ERR_IO;
+        }
+    }
+    return ERR_OK;
+}
+
+err store_open(const char *data_dir, store **out, char *why, size_t why_len)
+{
+    *out = NULL;
+    if (!mkdirs(data_dir)) {
+        snprintf(why, why_len, "cannot create the data dir '%s': %s", data_dir, strerror(errno));
+        return ERR_IO;
+    }
+    store *s = xcalloc(1, sizeof *s);
+    if (!s) {
+        snprintf(why, why_len, "out of memory");
+        return ERR_NOMEM;
+    }
+    if (snprintf(s->path, sizeof s->path, "%s/ctxd.db", data_dir) >= (int)sizeof s->path) {
+        snprintf(why, why_len, "data dir path too long: '%s'", data_dir);
+        xfree(s);
+        return ERR_INVALID_ARGUMENTS;
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->touch_mu, NULL);
+    pthread_mutex_init(&s->wmu, NULL);
+    pthread_cond_init(&s->touch_cv, NULL);
+    /* created 0600 here: SQLite would use the umask, and gives -wal/-shm the database's mode */
+    int fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        snprintf(why, why_len, "cannot open '%s': %s", s->path, strerror(errno));
+        store_close(s);
+        return ERR_IO;
+    }
+    close(fd);
+    s->db = open_conn(s->path, why, why_len);
+    if (!s->db) {
+        store_close(s);
+        return ERR_IO;
+    }
+    int64_t v = user_version(s->db);
+    if (v < 0) {
+        snprintf(why, why_len, "'%s' is not a database ctxd can read: %s", s->path,
+                 sqlite3_errmsg(s->db));
+        store_close(s);
+        return ERR_IO;
+    }
+    if (v > store_schema_version()) {
+        snprintf(why, why_len,
+                 "'%s' has schema version %" PRId64
+                 ", newer than this binary's (%d): run a newer ctxd (nothing was changed)",
+                 s->path, v, store_schema_version());
+        store_close(s);
+        return ERR_CONFLICT;
+    }
+    if (!conn_pragmas(s->db) || !exec(s->db, "PRAGMA journal_mode = WAL")) {
+        snprintf(why, why_len, "cannot set up '%s': %s", s->path, sqlite3_errmsg(s->db));
+        store_close(s);
+        return ERR_IO;
+    }
+    err e = migrate(s->db, s->path, why, why_len);
+    if (e != ERR_OK) {
+        store_close(s);
+        return e;
+    }
+    s->find_key = prepare(s->db, "SELECT k.key_hash, k.key_prefix, k.tenant_id, k.scopes,"
+                                 " k.rate_limit_tier, k.created_at, k.last_used_at, k.revoked_at,"
+                                 " k.test FROM api_keys k JOIN tenants t ON t.id = k.tenant_id"
+                                 " WHERE k.tenant_id = ? AND k.key_hash = ?");
+    if (!s->find_key) {
+        snprintf(why, why_len, "cannot prepare queries on '%s'", s->path);
+        store_close(s);
+        return ERR_IO;
+    }
+    *out = s;
+    return ERR_OK;
+}
+
+static void write_touches(store *s);
+
+void store_close(store *s)
+{
+    if (!s) {
+        return;
+    }
+    pthread_mutex_lock(&s->touch_mu);
+    bool started = s->writer_started;
+    s->writer_stop = true;
+    pthread_cond_broadcast(&s->touch_cv);
+    pthread_mutex_unlock(&s->touch_mu);
+    if (started) {
+        pthread_join(s->writer, NULL);
+    }
+    if (s->db) {
+        write_touches(s); /* whatever the writer had not taken yet */
+    }
+    sqlite3_finalize(s->find_key);
+    sqlite3_close(s->wdb);
+    sqlite3_close(s->db);
+    xfree(s->touches);
+    pthread_cond_destroy(&s->touch_cv);
+    pthread_mutex_destroy(&s->wmu);
+    pthread_mutex_destroy(&s->touch_mu);
+    pthread_mutex_destroy(&s->mu);
+    xfree(s);
+}
+
+/* ---- tenants ---- */
+
+static void tenant_row(sqlite3_stmt *st, store_tenant *t)
+{
+    col_copy(st, 0, t->id, sizeof t->id);
+    col_copy(st, 1, t->name, sizeof t->name);
+    col_copy(st, 2, t->created_at, sizeof t->created_at);
+    col_copy(st, 3, t->settings, sizeof t->settings);
+    t->storage_quota_bytes =
+        sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 4);
+    t->storage_used_bytes = sqlite3_column_int64(st, 5);
+    col_copy(st, 6, t->rate_limit_tier, sizeof t->rate_limit_tier);
+}
+
+#define TENANT_COLS                                                                                \
+    "id, name, created_at, settings, storage_quota_bytes, storage_used_bytes, rate_limit_tier"
+
+err store_tenant_create(store *s, const store_tenant *t)
+{
+    if (!apikey_tenant_valid(t->id, strlen(t->id))) {
+        return ERR_INVALID_ARGUMENTS;
+    }
+    char now[32];
+    now_text(now);
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st =
+        prepare(s->db, "INSERT INTO tenants (" TENANT_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?)");
+    err e = ERR_IO;
+    if (st) {
+        bind_text(st, 1, t->id);
+        bind_text(st, 2, t->name[0] ? t->name : t->id);
+        bind_text(st, 3, t->created_at[0] ? t->created_at : now);
+        bind_text(st, 4, t->settings[0] ? t->settings : "{}");
+        if (t->storage_quota_bytes >= 0) {
+            sqlite3_bind_int64(st, 5, t->storage_quota_bytes);
+        } else {
+            sqlite3_bind_null(st, 5);
+        }
+        sqlite3_bind_int64(st, 6, t->storage_used_bytes);
+        bind_text(st, 7, t->rate_limit_tier[0] ? t->rate_limit_tier : STORE_DEFAULT_TIER);
+        e = step_done(s->db, st);
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+err store_tenant_get(store *s, const char *id, store_tenant *out)
+{
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = prepare(s->db, "SELECT " TENANT_COLS " FROM tenants WHERE id = ?");
+    err e = ERR_IO;
+    if (st) {
+        bind_text(st, 1, id);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            tenant_row(st, out);
+            e = ERR_OK;
+        } else if (rc == SQLITE_DONE) {
+            e = ERR_NOT_FOUND;
+        } else {
+            log_error("store: %s", sqlite3_errmsg(s->db));
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+err store_tenant_list(store *s, store_tenant_fn fn, void *ctx)
+{
+    store_tenant *t = xmalloc(sizeof *t);
+    if (!t) {
+        return ERR_NOMEM;
+    }
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = prepare(s->db, "SELECT " TENANT_COLS " FROM tenants ORDER BY id");
+    err e = st ? ERR_OK : ERR_IO;
+    int rc;
+    while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        tenant_row(st, t);
+        if (!fn(t, ctx)) {
+            break;
+        }
+    }
+    if (st && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        log_error("store: %s", sqlite3_errmsg(s->db));
+        e = ERR_IO;
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    xfree(t);
+    return e;
+}
+
+/* run sql with one or two text parameters (b may be NULL); the number of rows changed, -1 on
+   failure */
+static int exec1(sqlite3 *db, const char *sql, const char *a, const char *b)
+{
+    sqlite3_stmt *st = prepare(db, sql);
+    if (!st) {
+        return -1;
+    }
+    bind_text(st, 1, a);
+    if (b) {
+        bind_text(st, 2, b);
+    }
+    int n = step_done(db, st) == ERR_OK ? sqlite3_changes(db) : -1;
+    sqlite3_finalize(st);
+    return n;
+}
+
+err store_tenant_delete(store *s, const char *id)
+{
+    if (strcmp(id, STORE_LOCAL_TENANT) == 0) {
+        return ERR_CONFLICT;
+    }
+    pthread_mutex_lock(&s->mu);
+    err e = ERR_IO;
+    if (exec(s->db, "BEGIN IMMEDIATE")) {
+        bool ok = exec1(s->db, "DELETE FROM request_log WHERE tenant_id = ?", id, NULL) >= 0 &&
+                  exec1(s->db, "DELETE FROM api_keys WHERE tenant_id = ?", id, NULL) >= 0 &&
+                  exec1(s->db, "DELETE FROM workspaces WHERE tenant_id = ?", id, NULL) >= 0;
+        int n = ok ? exec1(s->db, "DELETE FROM tenants WHERE id = ?", id, NULL) : -1;
+        if (n > 0 && exec(s->db, "COMMIT")) {
+            e = ERR_OK;
+        } else {
+            exec(s->db, "ROLLBACK");
+            e = n == 0 ? ERR_NOT_FOUND : ERR_IO;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+/* ---- API keys ---- */
+
+#define KEY_COLS                                                                                   \
+    "key_hash, key_prefix, tenant_id, scopes, rate_limit_tier, created_at, last_used_at,"          \
+    " revoked_at, test"
+
+static void key_row(sqlite3_stmt *st, store_key *k)
+{
+    col_copy(st, 0, k->key_hash, sizeof k->key_hash);
+    col_copy(st, 1, k->key_prefix, sizeof k->key_prefix);
+    col_copy(st, 2, k->tenant_id, sizeof k->tenant_id);
+    const unsigned char *sc = sqlite3_column_text(st, 3);
+    char bad[64];
+    if (!sc || !scope_parse_list((const char *)sc, &k->scopes, bad, sizeof bad)) {
+        k->scopes = 0; /* a scope this binary does not know grants nothing */
+    }
+    col_copy(st, 4, k->rate_limit_tier, sizeof k->rate_limit_tier);
+    col_copy(st, 5, k->created_at, sizeof k->created_at);
+    col_copy(st, 6, k->last_used_at, sizeof k->last_used_at);
+    col_copy(st, 7, k->revoked_at, sizeof k->revoked_at);
+    k->test = sqlite3_column_int(st, 8) != 0;
+}
+
+err store_key_create(store *s, const store_key *k)
+{
+    buf scopes;
+    buf_init(&scopes, 1024);
+    scope_format(&scopes, k->scopes, ",");
+    char now[32];
+    now_text(now);
+    pthread_mutex_lock(&s->mu);
+    err e = ERR_IO;
+    if (exec(s->db, "BEGIN IMMEDIATE")) {
+        sqlite3_stmt *st = prepare(s->db, "SELECT 1 FROM tenants WHERE id = ?");
+        int rc = SQLITE_ERROR;
+        if (st) {
+            bind_text(st, 1, k->tenant_id);
+            rc = sqlite3_step(st);
+        }
+        sqlite3_finalize(st);
+        if (rc == SQLITE_DONE) {
+            e = ERR_NOT_FOUND;
+        } else if (rc == SQLITE_ROW) {
+            st = prepare(s->db, "INSERT INTO api_keys (" KEY_COLS
+                                ") VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?)");
+            if (st) {
+                bind_text(st, 1, k->key_hash);
+                bind_text(st, 2, k->key_prefix);
+                bind_text(st, 3, k->tenant_id);
+                bind_text(st, 4, scopes.ptr ? scopes.ptr : "");
+                bind_text(st, 5, k->rate_limit_tier[0] ? k->rate_limit_tier : STORE_DEFAULT_TIER);
+                bind_text(st, 6, k->created_at[0] ? k->created_at : now);
+                sqlite3_bind_int(st, 7, k->test ? 1 : 0);
+                e = step_done(s->db, st);
+            }
+            sqlite3_finalize(st);
+        }
+        if (e == ERR_OK && !exec(s->db, "COMMIT")) {
+            e = ERR_IO;
+        }
+        if (e != ERR_OK) {
+            exec(s->db, "ROLLBACK");
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    buf_release(&scopes);
+    return e;
+}
+
+err store_key_find(store *s, const char *tenant_id, const char *hash, store_key *out)
+{
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = s->find_key;
+    bind_text(st, 1, tenant_id);
+    bind_text(st, 2, hash);
+    int rc = sqlite3_step(st);
+    err e = ERR_IO;
+    if (rc == SQLITE_ROW) {
+        key_row(st, out);
+        e = ERR_OK;
+    } else if (rc == SQLITE_DONE) {
+        e = ERR_NOT_FOUND;
+    } else {
+        log_error("store: key lookup: %s", sqlite3_errmsg(s->db));
+    }
+    /* reset ends the read transaction: the next lookup sees every commit made meanwhile */
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+err store_key_list(store *s, const char *tenant_id, store_key_fn fn, void *ctx)
+{
+    store_key k;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = prepare(s->db, "SELECT " KEY_COLS " FROM api_keys WHERE tenant_id = ?"
+                                      " ORDER BY created_at DESC, key_prefix");
+    err e = st ? ERR_OK : ERR_IO;
+    int rc = SQLITE_DONE;
+    if (st) {
+        bind_text(st, 1, tenant_id);
+    }
+    while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        key_row(st, &k);
+        if (!fn(&k, ctx)) {
+            break;
+        }
+    }
+    if (st && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        log_error("store: %s", sqlite3_errmsg(s->db));
+        e = ERR_IO;
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+err store_key_revoke(store *s, const char *tenant_id, const char *prefix)
+{
+    char now[32];
+    now_text(now);
+    pthread_mutex_lock(&s->mu);
+    err e = ERR_IO;
+    sqlite3_stmt *st = prepare(s->db, "UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ?"
+                                      " AND key_prefix = ? AND revoked_at IS NULL");
+    if (st) {
+        bind_text(st, 1, now);
+        bind_text(st, 2, tenant_id);
+        bind_text(st, 3, prefix);
+        e = step_done(s->db, st);
+        if (e == ERR_OK && sqlite3_changes(s->db) == 0) {
+            /* unknown, or revoked already: which one */
+            sqlite3_stmt *q =
+                prepare(s->db, "SELECT 1 FROM api_keys WHERE tenant_id = ? AND key_prefix = ?");
+            if (q) {
+                bind_text(q, 1, tenant_id);
+                bind_text(q, 2, prefix);
+                e = sqlite3_step(q) == SQLITE_ROW ? ERR_CONFLICT : ERR_NOT_FOUND;
+            }
+            sqlite3_finalize(q);
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+/* ---- last_used_at: the touch table and its writer ---- */
+
+static size_t slot_of(const char *prefix)
+{
+    /* FNV-1a: prefixes are random past the tenant, any mixing hash spreads them */
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = prefix; *p; p++) {
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    }
+    return (size_t)(h & (TOUCH_SLOTS - 1));
+}
+
+static touch *touch_find(touch *tab, const char *prefix, bool *found)
+{
+    for (size_t i = slot_of(prefix), n = 0; n < TOUCH_SLOTS; i = (i + 1) & (TOUCH_SLOTS - 1), n++) {
+        if (!tab[i].prefix[0]) {
+            *found = false;
+            return &tab[i];
+        }
+        if (strcmp(tab[i].prefix, prefix) == 0) {
+            *found = true;
+            return &tab[i];
+        }
+    }
+    *found = false;
+    return NULL;
+}
+
+/* keep only the entries that still matter (queued, or written within the minute) */
+static void touch_compact(store *s, int64_t now)
+{
+    touch *old = s->touches;
+    touch *tab = xcalloc(TOUCH_SLOTS, sizeof *tab);
+    if (!tab) {
+        return;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < TOUCH_SLOTS; i++) {
+        if (old[i].prefix[0] &&
+            (old[i].queued_ms || now - old[i].written_ms < STORE_TOUCH_EVERY_MS)) {
+            bool found;
+            touch *t = touch_find(tab, old[i].prefix, &found);
+            *t = old[i];
+            n++;
+        }
+    }
+    xfree(old);
+    s->touches = tab;
+    s->n_touches = n;
+}
+
+/* the writer's connection (opened on first use); NULL after logging why */
+static sqlite3 *writer_db(store *s)
+{
+    if (!s->wdb) {
+        char why[sizeof s->path + 256];
+        s->wdb = open_conn(s->path, why, sizeof why);
+        if (!s->wdb) {
+            log_error("store: %s", why);
+            return NULL;
+        }
+        conn_pragmas(s->wdb);
+    }
+    return s->wdb;
+}
+
+/* take the queued touches and commit them in one transaction */
+static void write_touches(store *s)
+{
+    pthread_mutex_lock(&s->wmu);
+    pthread_mutex_lock(&s->touch_mu);
+    size_t n = 0;
+    touch *batch = NULL;
+    if (s->touches) {
+        for (size_t i = 0; i < TOUCH_SLOTS; i++) {
+            n += s->touches[i].queued_ms != 0;
+        }
+        batch = n ? xmalloc(n * sizeof *batch) : NULL;
+        size_t j = 0;
+        for (size_t i = 0; batch && i < TOUCH_SLOTS; i++) {
+            if (s->touches[i].queued_ms) {
+                batch[j++] = s->touches[i];
+                s->touches[i].written_ms = s->touches[i].queued_ms;
+                s->touches[i].queued_ms = 0;
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->touch_mu);
+    if (!batch) {
+        pthread_mutex_unlock(&s->wmu);
+        return;
+    }
+    sqlite3 *db = writer_db(s);
+    if (db && exec(db, "BEGIN IMMEDIATE")) {
+        sqlite3_stmt *st = prepare(db, "UPDATE api_keys SET last_used_at = ? WHERE tenant_id = ?"
+                                       " AND key_prefix = ?"
+                                       " AND (last_used_at IS NULL OR last_used_at < ?)");
+        bool ok = st != NULL;
+        for (size_t i = 0; ok && i < n; i++) {
+            char ts[32];
+            clock_rfc3339(batch[i].queued_ms, ts);
+            bind_text(st, 1, ts);
+            bind_text(st, 2, batch[i].tenant);
+            bind_text(st, 3, batch[i].prefix);
+            bind_text(st, 4, ts);
+            ok = step_done(db, st) == ERR_OK;
+            sqlite3_reset(st);
+        }
+        sqlite3_finalize(st);
+        if (!ok || !exec(db, "COMMIT")) {
+            exec(db, "ROLLBACK");
+            log_warn("store: %zu last_used_at update%s lost", n, n == 1 ? "" : "s");
+        }
+    }
+    pthread_mutex_unlock(&s->wmu);
+    xfree(batch);
+}
+
+static void *writer_main(void *arg)
+{
+    store *s = arg;
+    pthread_mutex_lock(&s->touch_mu);
+    while (!s->writer_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += STORE_FLUSH_MS / 1000;
+        ts.tv_nsec += (long)(STORE_FLUSH_MS % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->touch_cv, &s->touch_mu, &ts);
+        if (s->writer_stop) {
+            break;
+        }
+        pthread_mutex_unlock(&s->touch_mu);
+        write_touches(s);
+        pthread_mutex_lock(&s->touch_mu);
+    }
+    pthread_mutex_unlock(&s->touch_mu);
+    return NULL;
+}
+
+void store_key_touch(store *s, const char *tenant_id, const char *prefix)
+{
+    if (strlen(prefix) > APIKEY_PREFIX_MAX || strlen(tenant_id) > APIKEY_TENANT_MAX) {
+        return;
+    }
+    int64_t now = clock_wall_ms();
+    pthread_mutex_lock(&s->touch_mu);
+    if (s->writer_stop) {
+        pthread_mutex_unlock(&s->touch_mu);
+        return;
+    }
+    if (!s->touches) {
+        s->touches = xcalloc(TOUCH_SLOTS, sizeof *s->touches);
+    }
+    if (!s->writer_started && s->touches) {
+        s->writer_started = pthread_create(&s->writer, NULL, writer_main, s) == 0;
+    }
+    if (s->touches && s->n_touches >= TOUCH_SLOTS * 3 / 4) {
+        touch_compact(s, now);
+    }
+    bool found = false;
+    touch *t = s->touches ? touch_find(s->touches, prefix, &found) : NULL;
+    if (t && !found && s->n_touches < TOUCH_SLOTS * 3 / 4) {
+        snprintf(t->prefix, sizeof t->prefix, "%s", prefix);
+        snprintf(t->tenant, sizeof t->tenant, "%s", tenant_id);
+        t->written_ms = 0;
+        t->queued_ms = now;
+        s->n_touches++;
+    } else if (t && found) {
+        if (!t->queued_ms && now - t->written_ms >= STORE_TOUCH_EVERY_MS) {
+            t->queued_ms = now;
+        }
+    } else if (!s->touch_full_warned) {
+        s->touch_full_warned = true;
+        log_warn("store: too many keys in use at once; some last_used_at updates are skipped");
+    }
+    pthread_mutex_unlock(&s->touch_mu);
+}
+
+err store_flush(store *s)
+{
+    write_touches(s);
+    return ERR_OK;
+}
+
+/* ---- workspaces ---- */
+
+err store_workspace_add(store *s, const store_workspace *w)
+{
+    if (!apikey_tenant_valid(w->tenant_id, strlen(w->tenant_id)) || !w->id[0] || !w->root[0]) {
+        return ERR_INVALID_ARGUMENTS;
+    }
+    char now[32];
+    now_text(now);
+    pthread_mutex_lock(&s->mu);
+    err e = ERR_IO;
+    sqlite3_stmt *st = prepare(s->db, "INSERT INTO workspaces (tenant_id, id, label, root,"
+                                      " created_at) VALUES (?, ?, ?, ?, ?)");
+    if (st) {
+        bind_text(st, 1, w->tenant_id);
+        bind_text(st, 2, w->id);
+        bind_text(st, 3, w->label[0] ? w->label : w->id);
+        bind_text(st, 4, w->root);
+        bind_text(st, 5, w->created_at[0] ? w->created_at : now);
+        e = step_done(s->db, st);
+        /* a missing tenant fails the foreign key: name it as such */
+        if (e == ERR_CONFLICT) {
+            sqlite3_stmt *q = prepare(s->db, "SELECT 1 FROM tenants WHERE id = ?");
+            if (q) {
+                bind_text(q, 1, w->tenant_id);
+                e = sqlite3_step(q) == SQLITE_ROW ? ERR_CONFLICT : ERR_NOT_FOUND;
+            }
+            sqlite3_finalize(q);
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+err store_workspace_list(store *s, const char *tenant_id, store_workspace_fn fn, void *ctx)
+{
+    store_workspace *w = xmalloc(sizeof *w);
+    if (!w) {
+        return ERR_NOMEM;
+    }
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = prepare(s->db, "SELECT tenant_id, id, label, root, created_at FROM"
+                                      " workspaces WHERE tenant_id = ? ORDER BY id");
+    err e = st ? ERR_OK : ERR_IO;
+    int rc = SQLITE_DONE;
+    if (st) {
+        bind_text(st, 1, tenant_id);
+    }
+    while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        col_copy(st, 0, w->tenant_id, sizeof w->tenant_id);
+        col_copy(st, 1, w->id, sizeof w->id);
+        col_copy(st, 2, w->label, sizeof w->label);
+        col_copy(st, 3, w->root, sizeof w->root);
+        col_copy(st, 4, w->created_at, sizeof w->created_at);
+        if (!fn(w, ctx)) {
+            break;
+        }
+    }
+    if (st && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        log_error("store: %s", sqlite3_errmsg(s->db));
+        e = ERR_IO;
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    xfree(w);
+    return e;
+}
+
+/* ---- request log ---- */
+
+err store_log_append(store *s, const store_log_row *rows, size_t n)
+{
+    pthread_mutex_lock(&s->mu);
+    err e = ERR_IO;
+    if (exec(s->db, "BEGIN IMMEDIATE")) {
+        sqlite3_stmt *st = prepare(s->db, "INSERT INTO request_log (ts, tenant_id, token_id, tool,"
+                                          " duration_ms, status, error_message)"
+                                          " VALUES (?, ?, ?, ?, ?, ?, ?)");
+        e = st ? ERR_OK : ERR_IO;
+        for (size_t i = 0; e == ERR_OK && i < n; i++) {
+            sqlite3_bind_int64(st, 1, rows[i].ts_ms);
+            bind_text(st, 2, rows[i].tenant_id);
+            bind_text(st, 3, rows[i].token_id);
+            bind_text(st, 4, rows[i].tool);
+            sqlite3_bind_int64(st, 5, rows[i].duration_ms);
+            sqlite3_bind_int(st, 6, rows[i].status);
+            bind_text(st, 7, rows[i].error_message);
+            e = step_done(s->db, st);
+            sqlite3_reset(st);
+        }
+        sqlite3_finalize(st);
+        if (e == ERR_OK && !exec(s->db, "COMMIT")) {
+            e = ERR_IO;
+        }
+        if (e != ERR_OK) {
+            exec(s->db, "ROLLBACK");
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+err store_log_count(store *s, const char *tenant_id, int64_t since_ms, int64_t *out)
+{
+    pthread_mutex_lock(&s->mu);
+    err e = ERR_IO;
+    sqlite3_stmt *st =
+        prepare(s->db, "SELECT count(*) FROM request_log WHERE tenant_id = ? AND ts >= ?");
+    if (st) {
+        bind_text(st, 1, tenant_id);
+        sqlite3_bind_int64(st, 2, since_ms);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            *out = sqlite3_column_int64(st, 0);
+            e = ERR_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
