@@ -341,6 +341,18 @@ int cli_serve(int argc, char **argv)
                  "allowedHosts to restrict)",
                  c->host);
     }
+    /* everything that watches is in place before the banner says the server is up: an edit of
+       team.json or of a workspace made right after it is seen */
+    /* index every workspace in the background; tools answer meanwhile with a building note */
+    index_setup(c->data_dir, c->index_threads);
+    index_start_all(c);
+    watch_start(c); /* inotify per workspace (config watch), periodic sync (syncIntervalSec) */
+    int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    const char *base = strrchr(c->path, '/') + 1;
+    if (ifd >= 0 && inotify_add_watch(ifd, c->dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+        log_warn("cannot watch '%s' for changes: %s; use SIGHUP to reload", c->dir,
+                 strerror(errno));
+    }
     fprintf(stderr, "Team Server - %s:%d\n", c->host, http_bound_port());
     fprintf(stderr, "Workspaces: %zu (", c->n_workspaces);
     for (size_t i = 0; i < c->n_workspaces; i++) {
@@ -349,17 +361,6 @@ int cli_serve(int argc, char **argv)
     fprintf(stderr, ")\nTokens: %zu active\nTools: %zu available\n", config_active_tokens(c),
             registry_count());
     fflush(stderr);
-    /* index every workspace in the background; tools answer meanwhile with a building note */
-    index_setup(c->data_dir, c->index_threads);
-    index_start_all(c);
-    watch_start(c); /* inotify per workspace (config watch), periodic sync (syncIntervalSec) */
-
-    int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    const char *base = strrchr(c->path, '/') + 1;
-    if (ifd >= 0 && inotify_add_watch(ifd, c->dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
-        log_warn("cannot watch '%s' for changes: %s; use SIGHUP to reload", c->dir,
-                 strerror(errno));
-    }
     char path_copy[PATH_MAX];
     snprintf(path_copy, sizeof path_copy, "%s", c->path);
     char base_copy[NAME_MAX + 1];

@@ -6,7 +6,7 @@
  * committed state while a build runs. Files are picked by stat (size, mtime ns, ctime, inode),
  * re-hashed only then, re-parsed only when the SHA-256 of the content changed.
  *
- * Schema (version 1; the contract tools query directly, read-only):
+ * Schema (version 2; the contract tools query directly, read-only):
  *
  *   meta(key TEXT PRIMARY KEY, value TEXT)    schema_version, tenant, workspace, root,
  *                                             commit (git HEAD indexed, or ""), built_at (unix s),
@@ -34,7 +34,7 @@
  *        indexes: (file_id), (resolved_id)
  *   calls(file_id INTEGER NOT NULL, caller_id INTEGER,   -- symbols.id, NULL at file level
  *         callee TEXT NOT NULL, line INTEGER)
- *        indexes: (callee), (caller_id), (file_id)
+ *        indexes: (callee, file_id, line), (caller_id), (file_id)   -- version 1: (callee)
  *   routes(file_id INTEGER NOT NULL, method TEXT, path TEXT, handler TEXT, line INTEGER,
  *          framework TEXT)
  *   chunks(id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL, symbol_id INTEGER,

@@ -51,6 +51,11 @@ static const char *const migrations[IX_SCHEMA_VERSION] = {
     "CREATE INDEX chunks_file ON chunks(file_id);"
     "CREATE VIRTUAL TABLE chunks_fts USING fts5(text, content = '',"
     " tokenize = \"unicode61 tokenchars '_'\");",
+    /* 1 -> 2: callers of a name by calling file, in line order, without reading the table rows
+       (ctx_callgraph counts per file and reads only the sites it prints); it serves every
+       lookup by callee, so the old index on (callee) alone goes */
+    "CREATE INDEX IF NOT EXISTS calls_callee_file ON calls(callee, file_id, line);"
+    "DROP INDEX IF EXISTS calls_callee;",
 };
 
 bool ix_exec(sqlite3 *db, const char *sql)

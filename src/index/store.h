@@ -14,7 +14,7 @@
 
 #include "config/config.h"
 
-#define IX_SCHEMA_VERSION 1
+#define IX_SCHEMA_VERSION 2
 
 /* the data dir databases live under, fixed at start (index_setup): a reload that changes
  * dataDir takes effect at the next start, as for the rest of the server. NULL: the config's */

@@ -100,121 +100,122 @@ static bool keep_edge(const walk *w, const char *caller_file)
 }
 
 /* The call sites whose callee resolves to one of targets (which all bear the same name, as the
- * definitions one symbol argument names do), in (path, line) order: one pass over the rows of
- * calls.callee, each calling file resolved once (ixt_resolve_callee), instead of one pass per
- * definition. which[i] (arena) is the index of the target edge i calls. Returns the count, at
- * most cap edges stored; -1 on error. */
+ * definitions one symbol argument names do), in (path, line) order. The calling files come
+ * first, in path order with their site counts (index-only, ixt_calling_files); each is resolved
+ * once (ixt_resolve_callee; not at all when the name has a sole definition), and only the sites
+ * of files that still fit under cap are read: the others are counted, not fetched. which[i]
+ * (arena) is the index of the target edge i calls. Returns the count, at most cap edges
+ * stored; -1 on error. */
 static int64_t fetch_callers(walk *w, const ix_sym *targets, int nt, ix_edge **out, int **which,
                              int64_t cap)
 {
     *out = NULL;
     *which = NULL;
+    ix_callfile *files = NULL;
+    int64_t nf = ixt_calling_files(w->call, w->db, targets[0].name, &files);
+    if (nf <= 0) {
+        return nf;
+    }
+    /* a name with a single definition resolves to it from every file */
+    int sole_t = -1;
+    int64_t sole = ixt_sole_definition(w->db, targets[0].name);
+    for (int t = 0; sole && t < nt; t++) {
+        if (targets[t].id == sole) {
+            sole_t = t;
+        }
+    }
+    if (sole && sole_t < 0) {
+        return 0; /* every call goes to a definition that is not a target */
+    }
+    /* else each file's resolution, all at once */
+    int64_t *defs = NULL;
+    if (!sole) {
+        defs = arena_alloc(w->call->a, (size_t)nf * sizeof *defs);
+        if (!defs) {
+            return -1;
+        }
+        if (!ixt_resolve_files(w->call, w->db, targets[0].name, files, nf, defs)) {
+            w->stopped = true; /* the deadline: the files not reached count as unresolved */
+        }
+    }
     /* the caller's symbol comes with the row (one indexed lookup each, no second query) */
     sqlite3_stmt *st = gx_prep(
-        w->db, "SELECT c.line, f.path, c.file_id, coalesce(c.caller_id, 0), s.name, s.qname, "
-               "s.kind, s.start_line, s.end_line, coalesce(s.parent_id, 0) "
-               "FROM calls c JOIN files f ON f.id = c.file_id "
-               "LEFT JOIN symbols s ON s.id = c.caller_id "
-               "WHERE c.callee = ?1 ORDER BY f.path, c.line");
+        w->db, "SELECT c.line, coalesce(c.caller_id, 0), s.name, s.qname, s.kind, s.start_line, "
+               "s.end_line, coalesce(s.parent_id, 0) "
+               "FROM calls c LEFT JOIN symbols s ON s.id = c.caller_id "
+               "WHERE c.callee = ?1 AND c.file_id = ?2 ORDER BY c.line, c.rowid");
     if (!st) {
         return -1;
     }
-    sqlite3_bind_text(st, 1, targets[0].name, -1, SQLITE_STATIC);
     int64_t n = 0, vcap = 0;
     ix_edge *v = NULL;
     int *wv = NULL;
-    int64_t last_file = -1, last_caller = -1;
-    int last_target = -1;
-    /* a name with a single callable definition (declarations included) resolves to it from
-     * every file: no per-file resolution needed */
-    int64_t only = -1;
-    sqlite3_stmt *cs = gx_prep(w->db, "SELECT COUNT(*), MIN(id) FROM symbols WHERE name = ?1 "
-                                      "AND kind IN (" GX_CALLABLE_KINDS ")");
-    if (cs) {
-        sqlite3_bind_text(cs, 1, targets[0].name, -1, SQLITE_STATIC);
-        if (sqlite3_step(cs) == SQLITE_ROW && sqlite3_column_int64(cs, 0) == 1) {
-            only = sqlite3_column_int64(cs, 1);
-        }
-        sqlite3_finalize(cs);
-    }
-    ix_sym last_sym;
-    memset(&last_sym, 0, sizeof last_sym);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t fid = sqlite3_column_int64(st, 2);
-        if (fid != last_file && only >= 0) {
-            last_target = -1;
-            for (int t = 0; t < nt; t++) {
-                if (targets[t].id == only) {
-                    last_target = t;
-                }
-            }
-            last_file = fid;
-        } else if (fid != last_file) {
-            /* resolution depends only on the calling file */
-            ix_sym def;
-            last_target = -1;
-            if (ixt_resolve_callee(w->call, w->db, fid, targets[0].name, &def) > 0) {
-                for (int t = 0; t < nt; t++) {
-                    if (targets[t].id == def.id) {
-                        last_target = t;
-                    }
-                }
-            }
-            last_file = fid;
-            if (tool_expired(w->call)) {
-                w->stopped = true;
-                break;
+    for (int64_t i = 0; i < nf; i++) {
+        int target = sole_t;
+        for (int t = 0; !sole && t < nt; t++) {
+            if (defs[i] && targets[t].id == defs[i]) {
+                target = t;
             }
         }
-        if (last_target < 0) {
+        if (target < 0) {
             continue;
         }
-        if (n >= cap) {
-            n++;
-            continue;
+        int64_t stored = 0;
+        if (n < cap) {
+            sqlite3_reset(st);
+            sqlite3_bind_text(st, 1, targets[0].name, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, files[i].file_id);
         }
-        if (n == vcap) {
-            int64_t nc = vcap ? vcap * 2 : 32;
-            ix_edge *nv = arena_alloc(w->call->a, (size_t)nc * sizeof *nv);
-            int *nw = arena_alloc(w->call->a, (size_t)nc * sizeof *nw);
-            if (!nv || !nw) {
-                break;
+        int64_t last_caller = -1;
+        ix_sym last_sym;
+        memset(&last_sym, 0, sizeof last_sym);
+        while (n + stored < cap && sqlite3_step(st) == SQLITE_ROW) {
+            int64_t k = n + stored;
+            if (k == vcap) {
+                int64_t nc = vcap ? vcap * 2 : 32;
+                ix_edge *nv = arena_alloc(w->call->a, (size_t)nc * sizeof *nv);
+                int *nw = arena_alloc(w->call->a, (size_t)nc * sizeof *nw);
+                if (!nv || !nw) {
+                    break;
+                }
+                if (k) {
+                    memcpy(nv, v, (size_t)k * sizeof *nv);
+                    memcpy(nw, wv, (size_t)k * sizeof *nw);
+                }
+                v = nv;
+                wv = nw;
+                vcap = nc;
             }
-            if (n) {
-                memcpy(nv, v, (size_t)n * sizeof *nv);
-                memcpy(nw, wv, (size_t)n * sizeof *nw);
+            ix_edge *e = &v[k];
+            memset(e, 0, sizeof *e);
+            e->line = sqlite3_column_int64(st, 0);
+            e->path = files[i].path;
+            e->callee = targets[target].name;
+            e->candidates = 1;
+            int64_t caller = sqlite3_column_int64(st, 1);
+            if (caller && caller != last_caller && sqlite3_column_type(st, 2) != SQLITE_NULL) {
+                /* rows of one caller are adjacent (increasing lines): copy it once */
+                memset(&last_sym, 0, sizeof last_sym);
+                last_sym.id = caller;
+                last_sym.file_id = files[i].file_id;
+                last_sym.path = e->path;
+                last_sym.name = gx_col(w->call->a, st, 2);
+                last_sym.qname = gx_col(w->call->a, st, 3);
+                last_sym.kind = gx_col(w->call->a, st, 4);
+                last_sym.signature = "";
+                last_sym.start_line = sqlite3_column_int64(st, 5);
+                last_sym.end_line = sqlite3_column_int64(st, 6);
+                last_sym.parent_id = sqlite3_column_int64(st, 7);
+                last_caller = caller;
             }
-            v = nv;
-            wv = nw;
-            vcap = nc;
+            if (caller && caller == last_caller) {
+                e->other = last_sym;
+            }
+            wv[k] = target;
+            stored++;
         }
-        ix_edge *e = &v[n];
-        memset(e, 0, sizeof *e);
-        e->line = sqlite3_column_int64(st, 0);
-        e->path = gx_col(w->call->a, st, 1);
-        e->callee = targets[last_target].name;
-        e->candidates = 1;
-        int64_t caller = sqlite3_column_int64(st, 3);
-        if (caller && caller != last_caller && sqlite3_column_type(st, 4) != SQLITE_NULL) {
-            /* rows of one caller are adjacent (same file, increasing lines): copy it once */
-            memset(&last_sym, 0, sizeof last_sym);
-            last_sym.id = caller;
-            last_sym.file_id = fid;
-            last_sym.path = e->path;
-            last_sym.name = gx_col(w->call->a, st, 4);
-            last_sym.qname = gx_col(w->call->a, st, 5);
-            last_sym.kind = gx_col(w->call->a, st, 6);
-            last_sym.signature = "";
-            last_sym.start_line = sqlite3_column_int64(st, 7);
-            last_sym.end_line = sqlite3_column_int64(st, 8);
-            last_sym.parent_id = sqlite3_column_int64(st, 9);
-            last_caller = caller;
-        }
-        if (caller && caller == last_caller) {
-            e->other = last_sym;
-        }
-        wv[n] = last_target;
-        n++;
+        /* the sites past cap are counted, not read */
+        n += files[i].sites > stored ? files[i].sites : stored;
     }
     sqlite3_finalize(st);
     *out = v;
@@ -236,13 +237,19 @@ static void expand(walk *w, const ix_sym *targets, int nt, int hop)
     for (int t = 0; t < (w->callers ? 1 : nt) && !w->stopped; t++) {
         ix_edge *ev = NULL;
         int *which = NULL;
-        int64_t n = w->callers ? fetch_callers(w, targets, nt, &ev, &which, EDGES_PER_Q)
-                               : ixt_callees(w->call, w->db, &targets[t], &ev, EDGES_PER_Q);
+        /* without a file filter every edge past MAX_EDGES is only counted: fetch no more
+           callers than can still be listed (callees: a body's calls, few) */
+        int64_t cap = EDGES_PER_Q;
+        if (w->callers && !w->file_filter) {
+            cap = w->listed < MAX_EDGES ? MAX_EDGES - w->listed : 0;
+        }
+        int64_t n = w->callers ? fetch_callers(w, targets, nt, &ev, &which, cap)
+                               : ixt_callees(w->call, w->db, &targets[t], &ev, cap);
         if (n < 0) {
             w->stopped = true;
             return;
         }
-        int64_t have = n < EDGES_PER_Q ? n : EDGES_PER_Q;
+        int64_t have = n < cap ? n : cap;
         if (n > have) {
             w->omitted += n - have;
         }
@@ -337,6 +344,9 @@ static int64_t count_callers(walk *w, ix_sym *targets, int nt, int64_t *direct)
             head = (size_t)nt; /* the other targets were served by this pass */
         }
         int64_t have = n < EDGES_PER_Q ? n : EDGES_PER_Q;
+        if (!ev) {
+            have = 0; /* nothing stored (out of arena memory) */
+        }
         const char *last_top_file = NULL;
         for (int64_t i = 0; i < have; i++) {
             ix_edge *e = &ev[i];
@@ -575,7 +585,11 @@ err tool_ctx_callgraph(tool_call *call, tool_out *out)
     expand(&w, t, nt, 1);
     const char *what = w.callers ? "caller" : "callee";
     if (w.listed == 0 && w.omitted == 0) {
-        int64_t edges = gx_scalar(v.db, "SELECT COUNT(*) FROM calls", 0);
+        /* the build's own count (meta n_calls) when it kept one: no table scan */
+        int64_t edges = gx_scalar(v.db,
+                                  "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta "
+                                  "WHERE key = 'n_calls'), (SELECT COUNT(*) FROM calls))",
+                                  0);
         if (depth > 1) {
             buf_printf(&out->text, "No %ss found for '%s' (depth≤%d, %lld edges in graph)\n", what,
                        symbol, depth, (long long)edges);

@@ -502,6 +502,9 @@ static ix_edge *edge_push(arena *a, ix_edge **v, int64_t *cap, int64_t n)
         *v = nv;
         *cap = nc;
     }
+    if (!*v) {
+        return NULL;
+    }
     memset(&(*v)[n], 0, sizeof **v);
     return &(*v)[n];
 }
@@ -552,45 +555,245 @@ int64_t ixt_callees(tool_call *call, sqlite3 *db, const ix_sym *sym, ix_edge **o
     return n;
 }
 
-int64_t ixt_callers(tool_call *call, sqlite3 *db, const ix_sym *sym, ix_edge **out, int64_t cap)
+int64_t ixt_sole_definition(sqlite3 *db, const char *name)
+{
+    /* exactly one callable with a body (NULL byte spans count as bodies, but only a known body
+       is what the declaration fallback of ixt_resolve_callee picks), or exactly one callable */
+    sqlite3_stmt *st = prep(db, "SELECT COUNT(*), MIN(s.id), "
+                                "SUM(coalesce(" DECL ", 0) = 0), SUM(" DECL " = 0), "
+                                "MIN(CASE WHEN " DECL " = 0 THEN s.id END) "
+                                "FROM symbols s WHERE s.name = ?1 AND " CALLABLE);
+    if (!st) {
+        return 0;
+    }
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int64_t id = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        if (sqlite3_column_int64(st, 0) == 1) {
+            id = sqlite3_column_int64(st, 1);
+        } else if (sqlite3_column_int64(st, 2) == 1 && sqlite3_column_int64(st, 3) == 1) {
+            id = sqlite3_column_int64(st, 4);
+        }
+    }
+    sqlite3_finalize(st);
+    return id;
+}
+
+int64_t ixt_calling_files(tool_call *call, sqlite3 *db, const char *name, ix_callfile **out)
 {
     *out = NULL;
-    sqlite3_stmt *st =
-        prep(db, "SELECT c.callee, c.line, f.path, c.file_id, coalesce(c.caller_id, 0) "
-                 "FROM calls c JOIN files f ON f.id = c.file_id WHERE c.callee = ?1 "
-                 "ORDER BY f.path, c.line");
+    /* index-only over calls(callee, file_id, line); one files lookup per calling file */
+    sqlite3_stmt *st = prep(db, "SELECT c.file_id, f.path, COUNT(*) FROM calls c "
+                                "JOIN files f ON f.id = c.file_id WHERE c.callee = ?1 "
+                                "GROUP BY c.file_id ORDER BY f.path");
     if (!st) {
         return -1;
     }
-    sqlite3_bind_text(st, 1, sym->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int64_t n = 0, cap = 0;
+    ix_callfile *v = NULL;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            int64_t nc = cap ? cap * 2 : 64;
+            ix_callfile *nv = arena_alloc(call->a, (size_t)nc * sizeof *nv);
+            if (!nv) {
+                n = -1;
+                break;
+            }
+            if (n) {
+                memcpy(nv, v, (size_t)n * sizeof *nv);
+            }
+            v = nv;
+            cap = nc;
+        }
+        v[n].file_id = sqlite3_column_int64(st, 0);
+        v[n].path = col_str(call, st, 1);
+        v[n].sites = sqlite3_column_int64(st, 2);
+        if (!v[n].path) {
+            n = -1;
+            break;
+        }
+        n++;
+    }
+    sqlite3_finalize(st);
+    *out = n > 0 ? v : NULL;
+    return n;
+}
+
+static int64_t bsearch_id(const int64_t *v, int64_t n, int64_t id)
+{
+    int64_t lo = 0, hi = n;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo < n && v[lo] == id ? lo : -1;
+}
+
+bool ixt_resolve_files(tool_call *call, sqlite3 *db, const char *name, const ix_callfile *files,
+                       int64_t nf, int64_t *def)
+{
+    /* A file without a candidate of its own resolves at level 2 by the set of candidate files
+       it imports, else at level 3 (the same for all): its answer is a function of that set.
+       So: the candidates' files (at most 64: a bit each), the importers of those files in one
+       indexed query, and one ixt_resolve_callee per distinct set; files that hold a candidate
+       are resolved themselves. */
+    enum { MAX_CF = 64, MAX_SETS = 256 };
+    memset(def, 0, (size_t)nf * sizeof *def);
+    int64_t cf[MAX_CF], ncf = 0;
+    bool direct = false; /* resolve every file itself */
+    sqlite3_stmt *st =
+        prep(db, "SELECT DISTINCT s.file_id FROM symbols s WHERE s.name = ?1 AND " CALLABLE
+                 " ORDER BY 1");
+    if (!st) {
+        return false;
+    }
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (ncf == MAX_CF) {
+            direct = true;
+            break;
+        }
+        cf[ncf++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    int64_t *imp = NULL, *mask = NULL, nimp = 0;
+    if (!direct && ncf) {
+        st = prep(db, "SELECT i.file_id, i.resolved_id FROM imports i WHERE i.resolved_id IN "
+                      "(SELECT s.file_id FROM symbols s WHERE s.name = ?1 AND " CALLABLE ") "
+                      "ORDER BY i.file_id");
+        if (!st) {
+            return false;
+        }
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        int64_t cap = 0;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int64_t f = sqlite3_column_int64(st, 0);
+            int64_t b = bsearch_id(cf, ncf, sqlite3_column_int64(st, 1));
+            if (b < 0) {
+                continue;
+            }
+            if (!nimp || imp[nimp - 1] != f) {
+                if (nimp == cap) {
+                    int64_t nc = cap ? cap * 2 : 256;
+                    int64_t *ni = arena_alloc(call->a, (size_t)nc * sizeof *ni);
+                    int64_t *nm = arena_alloc(call->a, (size_t)nc * sizeof *nm);
+                    if (!ni || !nm) {
+                        sqlite3_finalize(st);
+                        return false;
+                    }
+                    if (nimp) {
+                        memcpy(ni, imp, (size_t)nimp * sizeof *ni);
+                        memcpy(nm, mask, (size_t)nimp * sizeof *nm);
+                    }
+                    imp = ni;
+                    mask = nm;
+                    cap = nc;
+                }
+                imp[nimp] = f;
+                mask[nimp++] = 0;
+            }
+            mask[nimp - 1] |= (int64_t)((uint64_t)1 << b);
+        }
+        sqlite3_finalize(st);
+    }
+    int64_t set_mask[MAX_SETS], set_def[MAX_SETS];
+    int nsets = 0;
+    for (int64_t i = 0; i < nf; i++) {
+        int64_t f = files[i].file_id;
+        bool own = direct || bsearch_id(cf, ncf, f) >= 0;
+        int64_t m = 0;
+        if (!own) {
+            int64_t k = bsearch_id(imp, nimp, f);
+            m = k >= 0 ? mask[k] : 0;
+            int j = 0;
+            while (j < nsets && set_mask[j] != m) {
+                j++;
+            }
+            if (j < nsets) {
+                def[i] = set_def[j];
+                continue;
+            }
+        }
+        ix_sym target;
+        def[i] = ixt_resolve_callee(call, db, f, name, &target) ? target.id : 0;
+        if (!own && nsets < MAX_SETS) {
+            set_mask[nsets] = m;
+            set_def[nsets++] = def[i];
+        }
+        if (tool_expired(call)) {
+            for (int64_t r = i + 1; r < nf; r++) {
+                def[r] = 0;
+            }
+            return false;
+        }
+    }
+    return true;
+}
+
+int64_t ixt_callers(tool_call *call, sqlite3 *db, const ix_sym *sym, ix_edge **out, int64_t cap)
+{
+    *out = NULL;
+    ix_callfile *files = NULL;
+    int64_t nf = ixt_calling_files(call, db, sym->name, &files);
+    if (nf <= 0) {
+        return nf;
+    }
+    /* a name with one definition resolves to it from every file: no per-file resolution */
+    int64_t sole = ixt_sole_definition(db, sym->name);
+    if (sole && sole != sym->id) {
+        return 0;
+    }
+    int64_t *defs = NULL;
+    if (!sole) {
+        defs = arena_alloc(call->a, (size_t)nf * sizeof *defs);
+        if (!defs) {
+            return -1;
+        }
+        /* false at the deadline: the files not reached resolved to nothing (a partial count,
+           as before) */
+        (void)ixt_resolve_files(call, db, sym->name, files, nf, defs);
+    }
+    sqlite3_stmt *st = prep(db, "SELECT c.line, coalesce(c.caller_id, 0) FROM calls c "
+                                "WHERE c.callee = ?1 AND c.file_id = ?2 ORDER BY c.line, c.rowid");
+    if (!st) {
+        return -1;
+    }
     int64_t n = 0, vcap = 0;
     ix_edge *v = NULL;
-    /* resolution depends only on the calling file: remember the last file's answer */
-    int64_t last_file = -1, last_target = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t fid = sqlite3_column_int64(st, 3);
-        if (fid != last_file) {
-            ix_sym target;
-            last_target = ixt_resolve_callee(call, db, fid, sym->name, &target) ? target.id : 0;
-            last_file = fid;
-        }
-        if (last_target != sym->id) {
+    for (int64_t i = 0; i < nf; i++) {
+        if (!sole && defs[i] != sym->id) {
             continue;
         }
         if (n >= cap) {
-            n++;
+            n += files[i].sites; /* counted, not stored */
             continue;
         }
-        ix_edge *e = edge_of_row(call, st, &v, &vcap, n);
-        if (!e) {
-            break;
+        /* the sites of this file, stored while there is room */
+        int64_t stored = 0;
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, sym->name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, files[i].file_id);
+        while (n + stored < cap && sqlite3_step(st) == SQLITE_ROW) {
+            ix_edge *e = edge_push(call->a, &v, &vcap, n + stored);
+            if (!e) {
+                break;
+            }
+            e->callee = sym->name;
+            e->path = files[i].path;
+            e->line = sqlite3_column_int64(st, 0);
+            int64_t caller = sqlite3_column_int64(st, 1);
+            if (caller && !ixt_sym_by_id(call, db, caller, &e->other)) {
+                memset(&e->other, 0, sizeof e->other);
+            }
+            e->candidates = 1;
+            stored++;
         }
-        int64_t caller = sqlite3_column_int64(st, 4);
-        if (caller && !ixt_sym_by_id(call, db, caller, &e->other)) {
-            memset(&e->other, 0, sizeof e->other);
-        }
-        e->candidates = 1;
-        n++;
+        n += files[i].sites > stored ? files[i].sites : stored;
         if (tool_expired(call)) {
             break;
         }

@@ -90,8 +90,28 @@ typedef struct ix_edge {
 /* the calls made inside sym's body (by caller_id), in line order, each resolved; count, -1 on
  * error; at most cap (total still counted) */
 int64_t ixt_callees(tool_call *call, sqlite3 *db, const ix_sym *sym, ix_edge **out, int64_t cap);
-/* the call sites whose callee name resolves to sym, in (path, line) order; count, -1 on error */
+/* the call sites whose callee name resolves to sym, in (path, line) order; count, -1 on error;
+ * at most cap stored (total still counted: the rows past cap are counted per calling file, not
+ * read) */
 int64_t ixt_callers(tool_call *call, sqlite3 *db, const ix_sym *sym, ix_edge **out, int64_t cap);
+/* the definition every call of name resolves to whichever file calls it (ixt_resolve_callee):
+ * the single callable with a body (declarations beside it resolve to it), or the single
+ * callable; 0 when the resolution depends on the calling file (or there is none) */
+int64_t ixt_sole_definition(sqlite3 *db, const char *name);
+/* the files that call name (calls.callee), in path order, with their number of call sites
+ * (index-only over calls(callee, file_id, line)); count, -1 on error */
+typedef struct ix_callfile {
+    int64_t file_id;
+    const char *path;
+    int64_t sites;
+} ix_callfile;
+int64_t ixt_calling_files(tool_call *call, sqlite3 *db, const char *name, ix_callfile **out);
+/* def[i] = the definition a call of name in files[i] resolves to (ixt_resolve_callee; 0: none),
+ * for all nf files at once: files without a candidate of their own are resolved once per
+ * distinct set of candidate files they import. false on error or at the deadline (the files
+ * not reached are 0) */
+bool ixt_resolve_files(tool_call *call, sqlite3 *db, const char *name, const ix_callfile *files,
+                       int64_t nf, int64_t *def);
 
 /* a workspace file's bytes, read through the root descriptor (never followed outside the
  * root, deny-list applied), into the arena; false with out filled (isError) on failure. At

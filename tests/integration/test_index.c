@@ -150,7 +150,7 @@ Test(index_it, cli_builds_then_refreshes_only_what_changed, .timeout = 120)
     cr_assert_eq(q_int(&s, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'request'"), 2);
     cr_assert_eq(q_int(&s, "SELECT count(*) FROM chunks_fts"),
                  q_int(&s, "SELECT count(*) FROM chunks"));
-    cr_assert_eq(q_int(&s, "SELECT value FROM meta WHERE key = 'schema_version'"), 1);
+    cr_assert_eq(q_int(&s, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
 
     /* a second run parses nothing */
     cr_assert_eq(run_index(&s, &out, &err), 0, "stderr: %s", err);

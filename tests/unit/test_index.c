@@ -52,20 +52,20 @@ static int64_t count_rows(sqlite3 *db, const char *sql)
     return n;
 }
 
-Test(index, schema_is_created_at_version_1_private_and_wal)
+Test(index, schema_is_created_at_version_2_private_and_wal)
 {
     char dir[64], path[200], why[300];
     fixture_tmpdir("ixunit", dir, sizeof dir);
     snprintf(path, sizeof path, "%s/index/local/main.db", dir);
     sqlite3 *db = ix_db_open_rw(path, why, sizeof why);
     cr_assert_not_null(db, "%s", why);
-    cr_assert_eq(ix_meta_int(db, "schema_version", 0), 1);
+    cr_assert_eq(ix_meta_int(db, "schema_version", 0), 2);
     cr_assert_eq(count_rows(db,
                             "SELECT count(*) FROM sqlite_master WHERE name IN ('files',"
                             "'symbols','imports','calls','routes','chunks','chunks_fts','meta')"),
                  8);
     cr_assert_eq(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name"
-                                " IN ('symbols_name','calls_callee','calls_caller')"),
+                                " IN ('symbols_name','calls_callee_file','calls_caller')"),
                  3);
     sqlite3_stmt *st;
     sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL);
@@ -90,6 +90,21 @@ Test(index, schema_is_created_at_version_1_private_and_wal)
     char v[16];
     cr_assert(ix_meta_text(db, "commit", v, sizeof v));
     cr_assert_str_eq(v, "abc");
+    /* a version 1 database (calls indexed by callee alone) is upgraded in place at open */
+    cr_assert(ix_exec(db, "DROP INDEX calls_callee_file; CREATE INDEX calls_callee ON "
+                          "calls(callee); UPDATE meta SET value = '1' WHERE key = "
+                          "'schema_version'"));
+    sqlite3_close(db);
+    db = ix_db_open_rw(path, why, sizeof why);
+    cr_assert_not_null(db, "%s", why);
+    cr_assert_eq(ix_meta_int(db, "schema_version", 0), 2);
+    cr_assert_eq(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                "'calls_callee_file'"),
+                 1);
+    cr_assert_eq(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE name = 'calls_callee'"),
+                 0);
+    cr_assert(ix_meta_text(db, "commit", v, sizeof v));
+    cr_assert_str_eq(v, "abc");
     sqlite3_close(db);
 }
 
@@ -108,7 +123,7 @@ Test(index, newer_schema_is_refused_untouched)
                  SQLITE_OK);
     sqlite3_close(db);
     cr_assert_null(ix_db_open_rw(path, why, sizeof why));
-    cr_assert(strstr(why, "schema version 7, newer than this binary's (1)"), "%s", why);
+    cr_assert(strstr(why, "schema version 7, newer than this binary's (2)"), "%s", why);
     cr_assert_null(ix_db_open_ro(path, why, sizeof why));
     cr_assert(strstr(why, "newer"), "%s", why);
     cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
