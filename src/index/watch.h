@@ -21,7 +21,7 @@
 #include "config/config.h"
 #include "index/index.h"
 
-#define WATCH_COALESCE_MS 150
+#define WATCH_COALESCE_MS 100
 #define WATCH_RESCAN_SEC 30
 #define WATCH_MAX_PENDING 65536 /* distinct paths in one batch; more: a stat-based build */
 
