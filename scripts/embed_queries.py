@@ -7,7 +7,9 @@ Whatever EXT files exist in DIR are embedded, as the table `PREFIX_texts[]` of {
 (type `PREFIX_text`; name = the file name without EXT) sorted by name, ended by {NULL, NULL}.
 EXT and PREFIX default to `.scm` and `lang_query`: src/lang/queries/*.scm, where a language
 without a file simply has no query. src/store/migrations/*.sql use `.sql store_migration`.
-The depfile names the directory itself and every file in it, so ninja regenerates the C file
+A line `; include: OTHER` (a comment in query syntax) is replaced by the text of the file OTHER of
+the same directory, so a query that extends another (tsx.scm: typescript.scm plus JSX) says so
+instead of copying it. The depfile names the directory itself and every file in it, so ninja regenerates the C file
 when a file is edited, added or removed, without re-running meson.
 """
 import os
@@ -42,6 +44,25 @@ def c_string(text):
     return '\n'.join(out)
 
 
+def read_expanded(qdir, name, seen=()):
+    """the file's text with its `; include: OTHER` lines replaced by OTHER's (expanded) text"""
+    if name in seen:
+        raise SystemExit('embed_queries.py: include cycle through %s' % name)
+    with open(os.path.join(qdir, name), encoding='utf-8') as fh:
+        lines = fh.read().splitlines(keepends=True)
+    out = []
+    for line in lines:
+        if line.startswith('; include: '):
+            other = line[len('; include: '):].strip()
+            if os.sep in other or not os.path.isfile(os.path.join(qdir, other)):
+                raise SystemExit('embed_queries.py: %s includes missing %s' % (name, other))
+            text = read_expanded(qdir, other, seen + (name,))
+            out.append(text if text.endswith('\n') else text + '\n')
+        else:
+            out.append(line)
+    return ''.join(out)
+
+
 def source_label(qdir):
     """the directory as the repository names it (src/...), for the generated file's comment"""
     norm = os.path.normpath(os.path.abspath(qdir))
@@ -64,8 +85,7 @@ def main():
              'extern const %s_text %s_texts[];' % (prefix, prefix), '',
              'const %s_text %s_texts[] = {' % (prefix, prefix)]
     for f in names:
-        with open(os.path.join(qdir, f), encoding='utf-8') as fh:
-            text = fh.read()
+        text = read_expanded(qdir, f)
         parts.append('    {"%s",' % f[:-len(ext)])
         parts.append(c_string(text) + '},')
     parts.append('    {NULL, NULL},')

@@ -1,4 +1,4 @@
-; TypeScript (tsx.scm is the same text for the TSX grammar): the JavaScript patterns plus
+; TypeScript (tsx.scm includes this file for the TSX grammar): the JavaScript patterns plus
 ; interfaces, type aliases, enums and their members, namespaces and ambient modules, abstract
 ; classes, overload and interface signatures, class and interface fields. Exported = inside an
 ; export statement (engine rule); members follow their container unless private/protected.
