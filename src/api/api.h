@@ -12,5 +12,18 @@ const route *api_routes(size_t *n);
  * and adds the RateLimit headers. res is initialized here; release it with
  * dispatch_res_release. */
 void api_tool_call(http_req *r, dispatch_req *req, dispatch_res *res);
+/* charge an authenticated request other than a tool call: 1 unit from the caller's key bucket
+ * and its tenant's bucket. False when one is empty, after answering the 429 (policy "key" or
+ * "tenant", Retry-After and RateLimit headers). */
+bool api_charge_key(http_req *r);
+
+/* ---- the admin API (issue 5, ADMIN; admin.c) ---- */
+/* rebuild the server's config snapshot from team.json and the store (SIGHUP's path); false,
+   with the problems logged, when it failed and the running snapshot stays */
+typedef bool (*api_reload_fn)(const char *why);
+/* the store the admin API manages and the reload it triggers; before http_start */
+void api_admin_setup(store *s, api_reload_fn reload);
+/* the /admin routes (DESIGN §10) */
+const route *admin_routes(size_t *n);
 
 #endif

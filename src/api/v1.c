@@ -26,35 +26,41 @@ static void health(http_req *r)
                         up, "uptimeSeconds", (json_int_t)s));
 }
 
-static json_t *visible_tools(const principal *who)
+static json_t *visible_tools(const config *c, const principal *who)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < registry_count(); i++) {
         const tool_def *d = registry_at(i);
-        if (registry_visible(d, who->scopes)) {
+        if (registry_visible(d, c, who)) {
             json_array_append_new(arr, registry_describe(d));
         }
     }
     return arr;
 }
 
-/* An authenticated route other than a tool call costs 1 from the caller's key bucket
- * (http-conventions.md §1.1), so listing cannot be used to poll around the per-key limit.
- * False when the bucket is empty; the 429 has then been answered. */
-static bool charge_key(http_req *r)
+/* An authenticated route other than a tool call costs 1 from the caller's key bucket and its
+ * tenant's bucket (http-conventions.md §1.1), so listing cannot be used to poll around the
+ * limits. False when a bucket is empty; the 429 has then been answered. */
+bool api_charge_key(http_req *r)
 {
     rate_state st;
-    if (dispatch_charge(r->cfg, &r->who, 1, &st)) {
+    const char *policy = "key";
+    if (dispatch_charge(r->cfg, &r->who, 1, &st, &policy)) {
         return true;
     }
-    http_rate_headers(r, "key", &st, true);
+    http_rate_headers(r, policy, &st, true);
     char msg[160];
-    snprintf(msg, sizeof msg, "rate limit exceeded for this key; retry in %.0f s",
+    snprintf(msg, sizeof msg, "rate limit exceeded for this %s; retry in %.0f s", policy,
              st.retry_after < 1 ? 1 : ceil(st.retry_after));
     http_error(r, ERR_RATE_LIMITED, msg,
-               json_pack("{s:s, s:I}", "policy", "key", "retryAfterMs",
+               json_pack("{s:s, s:I}", "policy", policy, "retryAfterMs",
                          (json_int_t)(st.retry_after * 1000)));
     return false;
+}
+
+static bool charge_key(http_req *r)
+{
+    return api_charge_key(r);
 }
 
 static void manifest(http_req *r)
@@ -77,7 +83,7 @@ static void manifest(http_req *r)
     json_t *body =
         json_pack("{s:{s:s, s:s}, s:i, s:o, s:o, s:o, s:o}", "server", "name", "ctxd", "version",
                   CTXD_VERSION, "contractVersion", 1, "readModes", modes, "workspaces", ws,
-                  "scopes", scope_json(r->who.scopes), "tools", visible_tools(&r->who));
+                  "scopes", scope_json(r->who.scopes), "tools", visible_tools(r->cfg, &r->who));
     /* the default names a workspace of one tenant: others are not told it exists */
     const char *def = r->cfg->default_workspace_id;
     json_object_set_new(body, "defaultWorkspaceId",
@@ -113,7 +119,7 @@ static void tools_list(http_req *r)
         return;
     }
     r->audit.allowed = true;
-    json_t *all = visible_tools(&r->who);
+    json_t *all = visible_tools(r->cfg, &r->who);
     json_t *page = json_array();
     size_t total = json_array_size(all);
     for (size_t i = (size_t)offset; i < total && i < (size_t)(offset + limit); i++) {
@@ -151,6 +157,9 @@ void api_tool_call(http_req *r, dispatch_req *req, dispatch_res *res)
     dispatch_res_init(res);
     tool_dispatch(req, res);
     r->audit.tool = arena_strdup(&r->a, req->name);
+    if (res->code == ERR_OK && res->out.is_error && res->out.error_code) {
+        r->tool_error = arena_strdup(&r->a, res->out.error_code); /* request log (issue 5) */
+    }
     r->audit.workspace_id = res->workspace_id;
     r->audit.allowed = res->allowed;
     r->audit.has_args = res->has_args;
@@ -217,6 +226,9 @@ static void tools_call(http_req *r)
             extra = json_pack(
                 "{s:s, s:I}", "policy", res.rate_policy, "retryAfterMs",
                 (json_int_t)(res.code == ERR_RATE_LIMITED ? res.rate.retry_after * 1000 : 1000));
+        } else if (res.error_data) {
+            /* quota: used_bytes, quota_bytes, requested_bytes */
+            extra = json_incref(res.error_data);
         }
         http_error(r, res.code, res.message, extra);
     }

@@ -64,11 +64,13 @@ static auth_result api_key(store *st, arena *a, const char *tok, size_t n, princ
     }
     char *id = arena_strdup(a, row.key_prefix);
     char *tenant = arena_strdup(a, row.tenant_id);
-    if (!id || !tenant) {
+    char *tier = arena_strdup(a, row.rate_limit_tier[0] ? row.rate_limit_tier : "default");
+    if (!id || !tenant || !tier) {
         return AUTH_INVALID;
     }
     out->token_id = id;
     out->tenant_id = tenant;
+    out->tier = tier;
     out->scopes = row.scopes;
     store_key_touch(st, row.tenant_id, row.key_prefix);
     return AUTH_OK;
@@ -127,5 +129,6 @@ auth_result auth_authenticate(const config *c, store *st, arena *ar, const char 
     out->token_id = hit->id;
     out->tenant_id = hit->tenant;
     out->scopes = hit->scopes;
+    out->tier = hit->tier ? hit->tier : "default";
     return AUTH_OK;
 }

@@ -29,6 +29,10 @@ typedef struct principal {
     const char *token_id;
     const char *tenant_id;
     scope_set scopes;
+    /* the credential's rate tier (a config token's `tier`, an API key's rate_limit_tier), same
+       lifetime as token_id; "default" when it has none. Whether the tier is configured is the
+       limiter's question (limit_tier_for): a key may name one a reload has removed. */
+    const char *tier;
 } principal;
 
 typedef enum {

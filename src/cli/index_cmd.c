@@ -11,9 +11,11 @@
 
 #include "cli/cli.h"
 #include "cli/progress.h"
+#include "cli/quota.h"
 #include "config/config.h"
 #include "core/log.h"
 #include "index/index.h"
+#include "store/store.h"
 
 static void group(int64_t v, char *out, size_t cap)
 {
@@ -50,6 +52,30 @@ static void on_progress(void *vctx, int64_t done, int64_t total, const char *mes
         fprintf(stderr, "indexing %s: %s/%s files (%d%%) %s\n", p->ws, d, t, pct, message);
     }
     fflush(stderr);
+}
+
+/* storage quotas (issue 5, QUOTA): the tenants' quotas come from the store, and what their
+   index files take is recorded there after every build */
+static store *quota_store;
+
+static bool quota_open(const config *c)
+{
+    char why[512];
+    if (store_open(c->data_dir, &quota_store, why, sizeof why) != ERR_OK) {
+        fprintf(stderr, "ctxd: %s\n", why);
+        return false;
+    }
+    cli_quota_install(quota_store);
+    return true;
+}
+
+static void quota_close(void)
+{
+    if (quota_store) {
+        cli_quota_uninstall();
+        store_close(quota_store);
+        quota_store = NULL;
+    }
 }
 
 static bool build_one(const config *c, const cfg_workspace *ws, bool full)
@@ -131,9 +157,17 @@ int cli_index(int argc, char **argv)
             config_unref(c);
             return 1;
         }
+        if (!quota_open(c)) {
+            config_unref(c);
+            return 1;
+        }
         index_setup(c->data_dir, c->index_threads);
         rc = build_one(c, ws, full) ? 0 : 1;
     } else {
+        if (!quota_open(c)) {
+            config_unref(c);
+            return 1;
+        }
         index_setup(c->data_dir, c->index_threads);
         for (size_t i = 0; i < c->n_workspaces; i++) {
             if (tenant && strcmp(c->workspaces[i].tenant, tenant) != 0) {
@@ -145,6 +179,7 @@ int cli_index(int argc, char **argv)
         }
     }
     index_shutdown();
+    quota_close();
     config_unref(c);
     return rc;
 }

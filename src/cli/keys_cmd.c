@@ -12,6 +12,7 @@
 #include "auth/scope.h"
 #include "cli/cli.h"
 #include "core/buf.h"
+#include "limit/policy.h"
 #include "store/store.h"
 
 static int keys_create(int argc, char **argv, const char *cfg)
@@ -64,10 +65,22 @@ static int keys_create(int argc, char **argv, const char *cfg)
                 STORE_TIER_MAX, tier);
         return 2;
     }
-    store *st = cli_store_open(cfg, NULL);
+    config *conf = NULL;
+    store *st = cli_store_open(cfg, &conf);
     if (!st) {
         return 1;
     }
+    /* the tier must be one the config defines (LIMITS: rateTiers) */
+    if (tier && !limit_tier(conf, tier)) {
+        char names[512];
+        limit_tier_names(conf, names, sizeof names);
+        fprintf(stderr, "ctxd: no rate tier '%s' in the config (rateTiers defines: %s)\n", tier,
+                names);
+        store_close(st);
+        config_unref(conf);
+        return 2;
+    }
+    config_unref(conf);
     store_tenant t;
     err e = store_tenant_get(st, tenant, &t);
     if (e != ERR_OK) {
@@ -86,18 +99,7 @@ static int keys_create(int argc, char **argv, const char *cfg)
     k.scopes = set;
     k.test = test;
     char key[APIKEY_MAX_LEN + 1];
-    e = ERR_CONFLICT;
-    /* a prefix collision (62^8 per tenant) is drawn again */
-    for (int attempt = 0; e == ERR_CONFLICT && attempt < 4; attempt++) {
-        apikey parsed;
-        if (!apikey_generate(tenant, test, key) || !apikey_parse(key, strlen(key), &parsed)) {
-            e = ERR_INTERNAL;
-            break;
-        }
-        snprintf(k.key_prefix, sizeof k.key_prefix, "%s", parsed.prefix);
-        apikey_hash_hex(key, strlen(key), k.key_hash);
-        e = store_key_create(st, &k);
-    }
+    e = store_key_mint(st, &k, key); /* the admin API mints the same way */
     store_close(st);
     if (e != ERR_OK) {
         fprintf(stderr, "ctxd: cannot create a key for tenant '%s' (%s)\n", tenant, err_code(e));
@@ -163,29 +165,6 @@ static int keys_list(int argc, char **argv, const char *cfg)
     return 0;
 }
 
-/* the tenant inside a key_prefix ctxd_(live|test)_<tenant>_<8 base62>; false if it is not one */
-static bool prefix_tenant(const char *prefix, char tenant[APIKEY_TENANT_MAX + 1])
-{
-    size_t n = strlen(prefix);
-    if (!apikey_looks_like(prefix, n) || n < APIKEY_KIND_LEN + 2 + APIKEY_PREFIX_RANDOM ||
-        n > APIKEY_PREFIX_MAX) {
-        return false;
-    }
-    size_t tl = n - APIKEY_KIND_LEN - 1 - APIKEY_PREFIX_RANDOM;
-    if (prefix[APIKEY_KIND_LEN + tl] != '_' || !apikey_tenant_valid(prefix + APIKEY_KIND_LEN, tl)) {
-        return false;
-    }
-    for (size_t i = n - APIKEY_PREFIX_RANDOM; i < n; i++) {
-        char c = prefix[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) {
-            return false;
-        }
-    }
-    memcpy(tenant, prefix + APIKEY_KIND_LEN, tl);
-    tenant[tl] = '\0';
-    return true;
-}
-
 static int keys_revoke(int argc, char **argv, const char *cfg)
 {
     static const char *const opts[] = {"--config", "--prefix", NULL};
@@ -201,7 +180,7 @@ static int keys_revoke(int argc, char **argv, const char *cfg)
         fprintf(stderr, "usage: ctxd keys revoke --config FILE <prefix>\n");
         return 2;
     }
-    if (!prefix_tenant(prefix, tenant)) {
+    if (!store_prefix_tenant(prefix, tenant)) {
         fprintf(stderr,
                 "ctxd: '%s' is not a key prefix (ctxd_live_<tenant>_<8 characters>, as 'ctxd keys "
                 "list' shows it)\n",

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <malloc.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,14 +22,17 @@
 #include "api/api.h"
 #include "audit/audit.h"
 #include "cli/cli.h"
+#include "cli/quota.h"
 #include "config/config.h"
 #include "config/rewrite.h"
 #include "core/alloc.h"
+#include "core/jsonx.h"
 #include "core/log.h"
 #include "http/flood.h"
 #include "http/http.h"
 #include "index/index.h"
 #include "index/watch.h"
+#include "limit/policy.h"
 #include "mcp/mcp.h"
 #include "store/store.h"
 #include "tools/dispatch.h"
@@ -40,6 +44,80 @@ int cli_token_create(const char *config_path, const char *id, const char *scopes
 
 static char *bind_host; /* --bind overrides, applied to every loaded snapshot */
 static int bind_port = -1;
+static store *log_store; /* request log (issue 5): retention set at start and on reload */
+
+/* ---- admin API (issue 5, ADMIN): the store's workspaces and tenant defaults in every
+ * snapshot, and reloads the admin API triggers ----
+ * Every snapshot the server builds (start, SIGHUP, team.json change, admin API) merges the
+ * workspaces registered in the store (opened like team.json's; one whose root is gone, or
+ * clashes with team.json, is skipped with a warning rather than failing the reload) and each
+ * tenant's settings.default_workspace_id, so no request reads the store for them. Reloads are
+ * serialized: the admin API calls them from request threads. */
+static store *admin_store;
+static char admin_cfg_path[PATH_MAX];
+static pthread_mutex_t reload_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static bool merge_ws(const store_workspace *w, void *ctx)
+{
+    config *c = ctx;
+    char why[600];
+    for (size_t i = 0; i < c->n_workspaces; i++) {
+        const cfg_workspace *o = &c->workspaces[i];
+        if (strcmp(o->tenant, w->tenant_id) != 0 && config_paths_overlap(o->root_real, w->root)) {
+            log_warn("workspace '%s' of tenant '%s' (store) not served: its root overlaps "
+                     "workspace '%s' of tenant '%s'",
+                     w->id, w->tenant_id, o->id, o->tenant);
+            return true;
+        }
+    }
+    if (!config_add_store_workspace(c, w->tenant_id, w->id, w->label, w->root, true, why,
+                                    sizeof why)) {
+        log_warn("workspace '%s' of tenant '%s' (store) not served: %s", w->id, w->tenant_id, why);
+    }
+    return true;
+}
+
+static bool merge_default(const store_tenant *t, void *ctx)
+{
+    char why[200];
+    json_t *s = jsonx_parse(t->settings, strlen(t->settings), why, sizeof why);
+    const char *def = jsonx_str(s, "default_workspace_id");
+    if (def) {
+        config_set_tenant_default(ctx, t->id, def);
+    }
+    /* LIMITS: the tenant's cap on calls in flight (settings.max_concurrency) */
+    json_t *mc = json_object_get(s, "max_concurrency");
+    if (json_is_integer(mc) && json_integer_value(mc) > 0 && json_integer_value(mc) <= 1000000) {
+        limit_set_tenant_max_concurrency(ctx, t->id, (int)json_integer_value(mc));
+    }
+    /* settings.allowed_tools: the tools the tenant may list and call (admin.c checked the names) */
+    json_t *at = json_object_get(s, "allowed_tools");
+    if (json_is_array(at)) {
+        cfg_tenant *e = config_tenant_entry(ctx, t->id, true);
+        if (e) {
+            e->tools_limited = true;
+            size_t i;
+            json_t *v;
+            json_array_foreach (at, i, v) {
+                const tool_def *d = json_is_string(v) ? registry_find(json_string_value(v)) : NULL;
+                size_t ti = d ? registry_index(d) : 64;
+                if (ti < 64) {
+                    e->allowed_tools |= (uint64_t)1 << ti;
+                }
+            }
+        }
+    }
+    json_decref(s);
+    return true;
+}
+
+static void merge_store(config *c, store *st)
+{
+    if (store_workspace_list_all(st, merge_ws, c) != ERR_OK ||
+        store_tenant_list(st, merge_default, c) != ERR_OK) {
+        log_error("cannot read the store's workspaces and tenants; serving team.json's only");
+    }
+}
 
 static config *load(const char *path, config_problems *p)
 {
@@ -50,6 +128,9 @@ static config *load(const char *path, config_problems *p)
     }
     if (c && bind_port >= 0) {
         c->port = bind_port;
+    }
+    if (c && admin_store) {
+        merge_store(c, admin_store); /* admin API (ADMIN) */
     }
     return c;
 }
@@ -169,6 +250,9 @@ static void reload(const char *path, const char *why)
         }
     }
     apply_runtime(n);
+    if (log_store) {
+        store_set_log_retention(log_store, n->request_log_retention_days); /* request log */
+    }
     index_start_added(old, n); /* before the swap: n is still ours to read */
     watch_reload(n);           /* watchers of added or moved workspaces, the sync interval */
     config_unref(old);
@@ -177,6 +261,25 @@ static void reload(const char *path, const char *why)
     /* logged once it is true: a request that follows the line sees the new snapshot */
     log_info("config reloaded (%s): %zu workspaces, %zu active tokens", why, n_ws, n_tok);
     mcp_tools_changed(); /* scopes or tokens may have changed what a caller may list */
+}
+
+/* reload under reload_mu (admin API, ADMIN); true when a new snapshot is in place */
+static bool reload_serialized(const char *path, const char *why)
+{
+    pthread_mutex_lock(&reload_mu);
+    config *before = config_current();
+    reload(path, why);
+    config *after = config_current();
+    bool swapped = after != before;
+    config_unref(after);
+    config_unref(before);
+    pthread_mutex_unlock(&reload_mu);
+    return swapped;
+}
+
+static bool admin_reload(const char *why)
+{
+    return reload_serialized(admin_cfg_path, why);
 }
 
 /* zero-config: DIR/team.json with one workspace and a new admin token (printed once) */
@@ -297,6 +400,9 @@ int cli_serve(int argc, char **argv)
         config_unref(c);
         return 1;
     }
+    admin_store = st; /* admin API: this and every later snapshot serve the store's workspaces */
+    snprintf(admin_cfg_path, sizeof admin_cfg_path, "%s", cfg_path);
+    merge_store(c, st);
     if (audit_open(c->audit_log_path, c->audit_hmac_key_file, c->audit_sync_ms, why, sizeof why) !=
         ERR_OK) {
         fprintf(stderr, "ctxd: %s\n", why);
@@ -319,8 +425,10 @@ int cli_serve(int argc, char **argv)
     size_t n_rest, n_mcp;
     const route *rest = api_routes(&n_rest);
     const route *mcp = mcp_routes(&n_mcp);
+    size_t n_admin;
+    const route *adm = admin_routes(&n_admin);
     static route all[64];
-    if (n_rest + n_mcp > sizeof all / sizeof all[0]) {
+    if (n_rest + n_mcp + n_admin > sizeof all / sizeof all[0]) {
         fprintf(stderr, "ctxd: too many routes\n");
         store_close(st);
         config_unref(c);
@@ -328,8 +436,12 @@ int cli_serve(int argc, char **argv)
     }
     memcpy(all, rest, n_rest * sizeof *rest);
     memcpy(all + n_rest, mcp, n_mcp * sizeof *mcp);
+    memcpy(all + n_rest + n_mcp, adm, n_admin * sizeof *adm);
+    api_admin_setup(st, admin_reload);
     http_set_store(st);
-    if (http_start(all, n_rest + n_mcp, why, sizeof why) != ERR_OK) {
+    log_store = st; /* request log (issue 5): background pruning from now on */
+    store_set_log_retention(st, c->request_log_retention_days);
+    if (http_start(all, n_rest + n_mcp + n_admin, why, sizeof why) != ERR_OK) {
         fprintf(stderr, "ctxd: %s\n", why);
         http_set_store(NULL);
         store_close(st);
@@ -345,6 +457,8 @@ int cli_serve(int argc, char **argv)
        team.json or of a workspace made right after it is seen */
     /* index every workspace in the background; tools answer meanwhile with a building note */
     index_setup(c->data_dir, c->index_threads);
+    cli_quota_install(st); /* storage quota (QUOTA): before any build; usage measured once */
+    cli_quota_measure_all(st, c);
     index_start_all(c);
     watch_start(c); /* inotify per workspace (config watch), periodic sync (syncIntervalSec) */
     int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
@@ -385,7 +499,7 @@ int cli_serve(int argc, char **argv)
             if (read(sfd, &si, sizeof si) == sizeof si) {
                 if (si.ssi_signo == SIGHUP) {
                     audit_reopen();
-                    reload(path_copy, "SIGHUP");
+                    reload_serialized(path_copy, "SIGHUP");
                 } else {
                     log_info("shutting down: draining requests in flight");
                     break;
@@ -409,12 +523,16 @@ int cli_serve(int argc, char **argv)
                 usleep(20000); /* let a burst of writes settle */
                 while (read(ifd, evbuf, sizeof evbuf) > 0) {
                 }
-                reload(path_copy, "file changed");
+                reload_serialized(path_copy, "file changed");
             }
         }
     }
     http_stop(drain_ms);
     http_set_store(NULL);
+    api_admin_setup(NULL, NULL);
+    log_store = NULL;
+    /* storage quota (QUOTA): no build reports to a closed store */
+    cli_quota_uninstall();
     store_close(st);  /* commits the last batch of last_used_at */
     index_shutdown(); /* stops running builds between files and joins them */
     watch_stop();     /* after it: a watcher waiting for a build's lease is released */

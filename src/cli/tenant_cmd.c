@@ -7,16 +7,12 @@
  * created without --id it is 8 random lowercase hex characters (seed 2). Deleting a tenant
  * removes its keys, workspaces and log rows, then its index directory <dataDir>/index/<id>/;
  * `local` (team.json's tenant) cannot be deleted. */
-#include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "auth/apikey.h"
 #include "cli/cli.h"
-#include "core/crypto.h"
 #include "core/strutil.h"
 #include "store/store.h"
 
@@ -163,17 +159,11 @@ static int tenant_create(int argc, char **argv, const char *cfg)
     if (!st) {
         return 1;
     }
-    err e = ERR_CONFLICT;
-    /* a generated id that happens to be taken is drawn again */
-    for (int attempt = 0; e == ERR_CONFLICT && attempt < (id ? 1 : 8); attempt++) {
-        if (id) {
-            snprintf(t.id, sizeof t.id, "%s", id);
-        } else if (!crypto_random_hex(4, t.id)) {
-            e = ERR_INTERNAL;
-            break;
-        }
-        e = store_tenant_create(st, &t);
+    if (id) {
+        snprintf(t.id, sizeof t.id, "%s", id);
     }
+    /* without --id one is drawn (the admin API creates the same way) */
+    err e = store_tenant_create_new(st, &t);
     store_close(st);
     if (e == ERR_CONFLICT) {
         fprintf(stderr, "ctxd: tenant '%s' already exists\n", t.id);
@@ -308,11 +298,6 @@ static int tenant_show(int argc, char **argv, const char *cfg)
     return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    return (flag == FTW_DP ? rmdir(path) : unlink(path)) == 0 ? 0 : -1;
-}
-
 static int tenant_delete(int argc, char **argv, const char *cfg)
 {
     static const char *const opts[] = {"--config", "--id", NULL};
@@ -342,13 +327,11 @@ static int tenant_delete(int argc, char **argv, const char *cfg)
         config_unref(c);
         return 1;
     }
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s/index/%s", c->data_dir, id);
-    if (access(dir, F_OK) == 0 && nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
-        fprintf(stderr,
-                "ctxd: tenant '%s' deleted, but its index directory '%s' was not fully "
-                "removed: %s\n",
-                id, dir, strerror(errno));
+    /* its files: the same removal the admin API's DELETE does */
+    char why[600];
+    if (store_tenant_remove_files(c->data_dir, id, why, sizeof why) != ERR_OK) {
+        fprintf(stderr, "ctxd: tenant '%s' deleted, but its files were not fully removed: %s\n", id,
+                why);
         config_unref(c);
         return 1;
     }

@@ -22,6 +22,7 @@
 #include "core/alloc.h"
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "limit/policy.h" /* rateTiers, toolCosts (LIMITS) */
 
 void config_problems_init(config_problems *p)
 {
@@ -332,6 +333,34 @@ static void load_workspaces(config *c, json_t *root, bool open_roots, config_pro
     }
 }
 
+/* allowedRoots (admin API, ADMIN): absolute directories, kept canonical so that the
+   component-boundary check compares like with like */
+static void load_allowed_roots(config *c, json_t *root, config_problems *p)
+{
+    size_t n = 0;
+    char **raw = get_strings(root, "allowedRoots", &n, p);
+    if (!raw) {
+        return;
+    }
+    c->allowed_roots = xcalloc(n + 1, sizeof *c->allowed_roots);
+    for (size_t i = 0; c->allowed_roots && i < n; i++) {
+        struct stat st;
+        char *real = raw[i][0] == '/' ? realpath(raw[i], NULL) : NULL;
+        if (raw[i][0] != '/') {
+            config_problem(p, "allowedRoots[%zu]: '%s' must be an absolute path", i, raw[i]);
+        } else if (!real) {
+            config_problem(p, "allowedRoots[%zu]: cannot resolve '%s': %s", i, raw[i],
+                           strerror(errno));
+        } else if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            config_problem(p, "allowedRoots[%zu]: '%s' is not a directory", i, raw[i]);
+        } else {
+            c->allowed_roots[c->n_allowed_roots++] = xstrdup(real);
+        }
+        free(real);
+    }
+    free_strings(raw, n);
+}
+
 static void load_tokens(config *c, json_t *root, config_problems *p)
 {
     json_t *arr = json_object_get(root, "tokens");
@@ -418,6 +447,14 @@ static void load_tokens(config *c, json_t *root, config_problems *p)
             config_problem(p, "tokens[%zu].tenant: '%s' is not a tenant id", i, tenant);
             ok = false;
         }
+        /* the token's rate tier (LIMITS): must name a configured tier */
+        json_t *tierv = json_object_get(t, "tier");
+        if (tierv && !json_is_null(tierv) && !limit_tier(c, json_string_value(tierv))) {
+            char names[512];
+            limit_tier_names(c, names, sizeof names);
+            config_problem(p, "tokens[%zu].tier: must name a tier of rateTiers (%s)", i, names);
+            ok = false;
+        }
         json_t *rev = json_object_get(t, "revokedAt");
         if (!ok) {
             continue;
@@ -427,8 +464,18 @@ static void load_tokens(config *c, json_t *root, config_problems *p)
         tok->role = role ? xstrdup(role) : NULL;
         tok->tenant = xstrdup(tenant ? tenant : "local");
         tok->revoked = rev && !json_is_null(rev);
+        tok->tier = json_is_string(tierv) ? xstrdup(json_string_value(tierv)) : NULL;
         c->n_tokens++;
     }
+}
+
+static void free_tenants(config *c)
+{
+    for (size_t i = 0; i < c->n_tenants; i++) {
+        xfree(c->tenants[i].id);
+        xfree(c->tenants[i].default_workspace_id);
+    }
+    xfree(c->tenants);
 }
 
 static void config_free(config *c)
@@ -452,6 +499,7 @@ static void config_free(config *c)
         xfree(c->tokens[i].id);
         xfree(c->tokens[i].role);
         xfree(c->tokens[i].tenant);
+        xfree(c->tokens[i].tier);
     }
     xfree(c->tokens);
     free_strings(c->allowed_hosts, c->n_allowed_hosts);
@@ -465,6 +513,9 @@ static void config_free(config *c)
     xfree(c->data_dir);
     xfree(c->audit_hmac_key_file);
     xfree(c->public_url);
+    free_strings(c->allowed_roots, c->n_allowed_roots); /* admin API (ADMIN) */
+    free_tenants(c);
+    limit_config_free(c);
     xfree(c);
 }
 
@@ -502,6 +553,11 @@ static const char *const known_fields[] = {"host",
                                            "syncIntervalSec",
                                            "watch",
                                            "watchMaxDirs",
+                                           "allowedRoots", /* admin API (ADMIN) */
+                                           "rateTiers",
+                                           "toolCosts",
+                                           "requestLog", /* request log (issue 5) */
+                                           "requestLogRetentionDays",
                                            NULL};
 
 static atomic_ulong generation_counter;
@@ -601,6 +657,9 @@ config *config_load(const char *path, bool open_roots, config_problems *p)
     c->sync_interval_sec = get_int(root, "syncIntervalSec", 0, 0, 7 * 86400, p);
     c->watch = get_bool(root, "watch", true, p);
     c->watch_max_dirs = get_int(root, "watchMaxDirs", 65536, 1, 1048576, p);
+    /* request log (issue 5) */
+    c->request_log = get_bool(root, "requestLog", true, p);
+    c->request_log_retention_days = (int)get_int(root, "requestLogRetentionDays", 30, 1, 3650, p);
     c->public_url = get_string(root, "publicUrl", NULL, p);
     if (c->public_url) {
         size_t n = strlen(c->public_url);
@@ -636,7 +695,10 @@ config *config_load(const char *path, bool open_roots, config_problems *p)
     }
 
     load_workspaces(c, root, open_roots, p);
+    limit_config_load(c, root, p); /* before the tokens, which name tiers (LIMITS) */
     load_tokens(c, root, p);
+    /* allowedRoots (admin API, ADMIN) */
+    load_allowed_roots(c, root, p);
 
     if (c->default_workspace_id && c->n_workspaces > 0 &&
         !config_workspace(c, NULL, c->default_workspace_id)) {
@@ -705,4 +767,155 @@ void config_set_current(config *c)
     current = c;
     pthread_mutex_unlock(&current_lock);
     config_unref(old);
+}
+
+/* ---- admin API (issue 5, ADMIN): store workspaces and tenant defaults in a snapshot ---- */
+
+bool config_add_store_workspace(config *c, const char *tenant, const char *id, const char *label,
+                                const char *root, bool open_root, char *why, size_t why_len)
+{
+    if (!tenant_ok(tenant) || !id_ok(id)) {
+        snprintf(why, why_len, "'%s' of tenant '%s' is not a valid workspace id", id, tenant);
+        return false;
+    }
+    if (config_workspace(c, tenant, id)) {
+        snprintf(why, why_len, "tenant '%s' already has a workspace '%s' (team.json wins)", tenant,
+                 id);
+        return false;
+    }
+    char *real = root[0] == '/' ? realpath(root, NULL) : NULL;
+    struct stat st;
+    if (!real || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(why, why_len, "root '%s' of workspace '%s' is not a directory: %s", root, id,
+                 real ? "not a directory" : strerror(errno));
+        free(real);
+        return false;
+    }
+    int fd = -1;
+    if (open_root && (fd = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        snprintf(why, why_len, "cannot open root '%s' of workspace '%s': %s", root, id,
+                 strerror(errno));
+        free(real);
+        return false;
+    }
+    /* config_load allocates n + 1 entries; grow by one (the snapshot is not shared yet) */
+    cfg_workspace *grown = xrealloc(c->workspaces, (c->n_workspaces + 2) * sizeof *grown);
+    if (!grown) {
+        snprintf(why, why_len, "out of memory");
+        free(real);
+        if (fd >= 0) {
+            close(fd);
+        }
+        return false;
+    }
+    c->workspaces = grown;
+    cfg_workspace *w = &c->workspaces[c->n_workspaces];
+    memset(w, 0, sizeof *w * 2);
+    w->id = xstrdup(id);
+    w->label = xstrdup(label && *label ? label : id);
+    w->root = xstrdup(root);
+    w->root_real = xstrdup(real);
+    w->root_fd = fd;
+    w->tenant = xstrdup(tenant);
+    w->from_store = true;
+    free(real);
+    c->n_workspaces++;
+    return true;
+}
+
+/* the first index whose id is >= id */
+static size_t tenant_pos(const config *c, const char *id)
+{
+    size_t lo = 0, hi = c->n_tenants;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(c->tenants[mid].id, id) < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+cfg_tenant *config_tenant_entry(config *c, const char *id, bool create)
+{
+    size_t i = tenant_pos(c, id);
+    if (i < c->n_tenants && strcmp(c->tenants[i].id, id) == 0) {
+        return &c->tenants[i];
+    }
+    if (!create) {
+        return NULL;
+    }
+    /* capacity 16, then doubled: a count of 0, or a power of two from 16 on, fills the array */
+    size_t n = c->n_tenants;
+    if (n == 0 || (n >= 16 && (n & (n - 1)) == 0)) {
+        cfg_tenant *grown = xrealloc(c->tenants, (n ? 2 * n : 16) * sizeof *grown);
+        if (!grown) {
+            return NULL;
+        }
+        c->tenants = grown;
+    }
+    char *copy = xstrdup(id);
+    if (!copy) {
+        return NULL;
+    }
+    memmove(&c->tenants[i + 1], &c->tenants[i], (n - i) * sizeof *c->tenants);
+    c->tenants[i] = (cfg_tenant){.id = copy};
+    c->n_tenants++;
+    return &c->tenants[i];
+}
+
+const cfg_tenant *config_tenant(const config *c, const char *id)
+{
+    return config_tenant_entry((config *)c, id, false);
+}
+
+void config_set_tenant_default(config *c, const char *tenant, const char *ws_id)
+{
+    cfg_tenant *t = config_tenant_entry(c, tenant, true);
+    if (t) {
+        xfree(t->default_workspace_id);
+        t->default_workspace_id = xstrdup(ws_id);
+    }
+}
+
+const char *config_tenant_default(const config *c, const char *tenant)
+{
+    const cfg_tenant *t = config_tenant(c, tenant);
+    return t ? t->default_workspace_id : NULL;
+}
+
+bool config_tenant_tool_allowed(const config *c, const char *tenant, size_t tool_index)
+{
+    const cfg_tenant *t = config_tenant(c, tenant);
+    return !t || !t->tools_limited || (tool_index < 64 && (t->allowed_tools >> tool_index) & 1);
+}
+
+/* a equals b or lies below it at a component boundary */
+static bool path_within(const char *a, const char *b)
+{
+    size_t n = strlen(b);
+    if (n == 1 && b[0] == '/') {
+        return a[0] == '/';
+    }
+    return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/');
+}
+
+bool config_paths_overlap(const char *a, const char *b)
+{
+    return path_within(a, b) || path_within(b, a);
+}
+
+bool config_root_allowed(const config *c, const char *path)
+{
+    if (c->n_allowed_roots == 0) {
+        return true;
+    }
+    for (size_t i = 0; i < c->n_allowed_roots; i++) {
+        if (path_within(path, c->allowed_roots[i])) {
+            return true;
+        }
+    }
+    return false;
 }

@@ -33,8 +33,11 @@ enum {
 };
 
 typedef struct route {
-    const char *path;   /* exact path */
-    const char *method; /* GET or POST */
+    /* an exact path, or a template whose `{name}` segments each match one non-empty path
+       segment of at most HTTP_PARAM_MAX bytes without '/' (read with http_param); the template
+       is also the audit `method` (http-conventions.md §4.1: `/admin/tenants/{id}`) */
+    const char *path;
+    const char *method; /* GET, POST, PATCH or DELETE */
     unsigned flags;
     route_fn fn;
     /* with ROUTE_POOL: whether this request needs the pool (NULL: always) */
@@ -42,6 +45,9 @@ typedef struct route {
 } route;
 
 #define HTTP_MAX_HEADERS 24
+/* route parameters (admin API): at most this many per template, each at most this long */
+#define HTTP_MAX_PARAMS 2
+#define HTTP_PARAM_MAX 128
 
 struct http_req {
     atomic_int refs; /* the connection's, plus one per job still working for it */
@@ -63,6 +69,11 @@ struct http_req {
     size_t discarded; /* body bytes dropped after body_too_large */
     json_t *json;     /* the parsed body (ROUTE_BODY) */
 
+    /* the `{name}` segments of the matched template */
+    char param_name[HTTP_MAX_PARAMS][32];
+    char param_value[HTTP_MAX_PARAMS][HTTP_PARAM_MAX + 1];
+    int nparam;
+
     principal who;
     bool authed;
     atomic_bool cancel;
@@ -81,6 +92,8 @@ struct http_req {
     /* the audit line */
     bool audited;
     audit_record audit;
+    /* request log (issue 5): the tool's error_code when its result was isError (arena) */
+    const char *tool_error;
 };
 
 /* keep a request alive past its connection (work that writes to its SSE stream) */
@@ -90,6 +103,8 @@ void http_req_unref(http_req *r);
 /* request accessors */
 const char *http_header(http_req *r, const char *name);
 const char *http_query(http_req *r, const char *name);
+/* the value of the route template's `{name}` segment, or NULL when the template has none */
+const char *http_param(const http_req *r, const char *name);
 
 /* responses: each takes ownership of body */
 void http_header_add(http_req *r, const char *name, const char *value);

@@ -153,13 +153,15 @@ void http_error(http_req *r, err code, const char *message, json_t *extra)
 void http_rate_headers(http_req *r, const char *policy, const rate_state *st, bool refused)
 {
     char v[160];
-    if (strcmp(policy, "concurrency") == 0) {
-        snprintf(v, sizeof v, "\"concurrency\";q=%d;qu=\"concurrent-requests\"",
-                 r->cfg->max_concurrency);
+    bool tenant_share = strcmp(policy, "tenant-concurrency") == 0; /* st->capacity: the share */
+    if (strcmp(policy, "concurrency") == 0 || tenant_share) {
+        snprintf(v, sizeof v, "\"%s\";q=%d;qu=\"concurrent-requests\"", policy,
+                 tenant_share ? (int)st->capacity : r->cfg->max_concurrency);
         http_header_add(r, "RateLimit-Policy", v);
         if (refused) {
             http_header_add(r, "Retry-After", "1");
-            http_header_add(r, "RateLimit", "\"concurrency\";r=0;t=1");
+            snprintf(v, sizeof v, "\"%s\";r=0;t=1", policy);
+            http_header_add(r, "RateLimit", v);
         }
         return;
     }

@@ -83,18 +83,70 @@ static void client_ip(struct MHD_Connection *conn, char *out, size_t cap, char *
     }
 }
 
+/* Does url match the route template tpl? A `{name}` segment of the template matches one
+ * non-empty segment of the url of at most HTTP_PARAM_MAX bytes (no '/'); everything else must
+ * be equal. With out, the parameters are copied into it (at most HTTP_MAX_PARAMS). */
+static bool match_template(const char *tpl, const char *url, http_req *out)
+{
+    int n = 0;
+    while (*tpl && *url) {
+        if (*tpl != '{') {
+            if (*tpl++ != *url++) {
+                return false;
+            }
+            continue;
+        }
+        const char *close = strchr(tpl, '}');
+        size_t seg = strcspn(url, "/");
+        if (!close || seg == 0 || seg > HTTP_PARAM_MAX || n >= HTTP_MAX_PARAMS) {
+            return false;
+        }
+        if (out) {
+            snprintf(out->param_name[n], sizeof out->param_name[n], "%.*s", (int)(close - tpl - 1),
+                     tpl + 1);
+            memcpy(out->param_value[n], url, seg);
+            out->param_value[n][seg] = '\0';
+        }
+        n++;
+        tpl = close + 1;
+        url += seg;
+    }
+    if (*tpl || *url) {
+        return false;
+    }
+    if (out) {
+        out->nparam = n;
+    }
+    return true;
+}
+
+const char *http_param(const http_req *r, const char *name)
+{
+    for (int i = 0; i < r->nparam; i++) {
+        if (strcmp(r->param_name[i], name) == 0) {
+            return r->param_value[i];
+        }
+    }
+    return NULL;
+}
+
+/* the route for url and method; out (may be NULL) receives the template's parameters.
+   path_known: some route has this path (a 405 rather than a 404); allow: its methods. */
 static const route *find_route(const char *url, const char *method, bool *path_known, char *allow,
-                               size_t allow_cap)
+                               size_t allow_cap, http_req *out)
 {
     *path_known = false;
     allow[0] = '\0';
     for (size_t i = 0; i < n_route_table; i++) {
-        if (strcmp(route_table[i].path, url) != 0) {
+        if (!match_template(route_table[i].path, url, NULL)) {
             continue;
         }
         *path_known = true;
         if (strcmp(route_table[i].method, method) == 0 ||
             (strcmp(method, "HEAD") == 0 && strcmp(route_table[i].method, "GET") == 0)) {
+            if (out) {
+                match_template(route_table[i].path, url, out);
+            }
             return &route_table[i];
         }
         size_t l = strlen(allow);
@@ -270,7 +322,7 @@ static void preflight(http_req *r)
 {
     bool known;
     char allow[64];
-    find_route(r->url, "", &known, allow, sizeof allow);
+    find_route(r->url, "", &known, allow, sizeof allow, NULL);
     const char *origin = http_header(r, "Origin");
     const char *host = http_header(r, "Host");
     if (!known || !origin || !http_host_allowed(r->cfg, host) ||
@@ -300,7 +352,7 @@ static bool decide(http_req *r)
         preflight(r);
         return false;
     }
-    r->route = find_route(url, method, &known, allow, sizeof allow);
+    r->route = find_route(url, method, &known, allow, sizeof allow, r);
     if (!r->route) {
         if (known) {
             http_header_add(r, "Allow", allow);
@@ -402,6 +454,47 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
     return r->in_pool ? MHD_YES : queue(r);
 }
 
+/* ---- request log (issue 5, LOG) ---- */
+
+/* the error_code answered with status, for a failure that names no refusal (500, 504) */
+static const char *status_error_code(int status)
+{
+    for (int e = ERR_OK + 1; e < ERR__COUNT; e++) {
+        if (err_http_status((err)e) == status) {
+            return err_code((err)e);
+        }
+    }
+    return NULL;
+}
+
+/* One request_log row (DESIGN §8) for an authenticated request that reached its route, queued
+ * for the store's writer (never a write on this thread): the tool called, or the route's path
+ * template; error_message is the error code of a refusal, of a failure, or of a tool's isError
+ * result, never a message, output or argument, plus the request id for a 5xx. */
+static void request_log_row(http_req *r)
+{
+    int status = r->audit.status ? r->audit.status : r->status ? r->status : 499;
+    const char *code = r->audit.denied_reason ? r->audit.denied_reason : r->tool_error;
+    if (!code && status >= 400) {
+        code = status_error_code(status);
+    }
+    char msg[STORE_LOG_TEXT_MAX + 1];
+    if (code && status >= 500) {
+        snprintf(msg, sizeof msg, "%s request %s", code, r->request_id);
+        code = msg;
+    }
+    store_log_row row = {
+        .ts_ms = r->audit.ts_ms,
+        .tenant_id = r->who.tenant_id,
+        .token_id = r->who.token_id,
+        .tool = r->audit.tool ? r->audit.tool : r->route->path,
+        .duration_ms = (clock_mono_ns() - r->start_ns) / 1000000,
+        .status = status,
+        .error_message = code,
+    };
+    store_log_enqueue(key_store, &row);
+}
+
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
@@ -415,6 +508,9 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             r->audit.status = r->status ? r->status : 499;
         }
         audit_write(&r->audit);
+    }
+    if (r->authed && r->route && key_store && r->cfg->request_log) {
+        request_log_row(r); /* request log (issue 5) */
     }
     atomic_store(&r->cancel, true); /* work still running for it (a stream's) stops */
     *con_cls = NULL;

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -350,7 +351,7 @@ static int64_t ts_ns(const struct timespec *t)
 
 static bool stopping(const ix_pass *p)
 {
-    return p->stop && atomic_load(p->stop);
+    return (p->stop && atomic_load(p->stop)) || (p->halt && atomic_load(p->halt));
 }
 
 /* ---- the producer ---- */
@@ -438,6 +439,108 @@ static const walk_opts *opts_for(const ix_pass *p, walk_opts *o, int max_depth)
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool in_scope(const ix_pass *p, const char *path);
+
+/* ---- the estimate of a pass's growth, for the storage quota (index.h) ---- */
+
+/* names whose content is binary in practice: recorded as a row, never parsed or chunked (a
+ * Python tree holds several times its source in .pyc) */
+static bool binary_name(const char *name)
+{
+    static const char *const ext[] = {
+        "pyc", "pyo",  "o",    "a",   "so",  "dylib", "dll",  "exe", "obj",    "lib", "class",
+        "jar", "war",  "zip",  "gz",  "tgz", "bz2",   "xz",   "zst", "7z",     "rar", "png",
+        "jpg", "jpeg", "gif",  "bmp", "ico", "webp",  "tif",  "pdf", "woff",   "ttf", "woff2",
+        "otf", "eot",  "mp3",  "mp4", "wav", "ogg",   "flac", "avi", "mov",    "mkv", "webm",
+        "bin", "wasm", "pack", "idx", "iso", "img",   "deb",  "rpm", "sqlite", "db"};
+    const char *dot = strrchr(name, '.');
+    if (!dot || dot == name) {
+        return false;
+    }
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        if (strcasecmp(dot + 1, ext[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* the estimated index bytes of one file's rows */
+static int64_t est_file(const ix_pass *p, const char *name, int64_t size)
+{
+    const char *base = strrchr(name, '/');
+    if (size < 0 || size > (int64_t)p->c->max_index_bytes || binary_name(base ? base + 1 : name)) {
+        return IX_EST_ROW_BYTES;
+    }
+    return IX_EST_ROW_BYTES + size * IX_EST_FACTOR_NUM / IX_EST_FACTOR_DEN;
+}
+
+typedef struct est_ctx {
+    const ix_pass *p;
+    fmap *map;
+    int64_t bytes, files;
+} est_ctx;
+
+static walk_action est_entry(const walk_entry *e, void *vctx)
+{
+    est_ctx *x = vctx;
+    if (stopping(x->p)) {
+        return WALK_STOP;
+    }
+    struct stat sb;
+    if (e->type != WALK_FILE || fstatat(e->dir_fd, e->name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(sb.st_mode)) {
+        return WALK_CONTINUE;
+    }
+    fent *old = fmap_get(x->map, e->rel);
+    if (old) {
+        old->seen = true;
+        if (!x->p->full && old->size == (int64_t)sb.st_size &&
+            old->mtime_ns == ts_ns(&sb.st_mtim) && old->ctime_ns == ts_ns(&sb.st_ctim) &&
+            old->ino == (int64_t)sb.st_ino) {
+            return WALK_CONTINUE;
+        }
+        x->bytes -= est_file(x->p, e->name, old->size);
+    }
+    x->bytes += est_file(x->p, e->name, (int64_t)sb.st_size);
+    x->files++;
+    return WALK_CONTINUE;
+}
+
+bool ix_estimate(const ix_pass *p, sqlite3 *db, int64_t *bytes, int64_t *files)
+{
+    *bytes = 0;
+    *files = 0;
+    fmap map = {0};
+    if (db && !fmap_load(&map, db, p)) {
+        fmap_free(&map);
+        return false;
+    }
+    if (!db && !fmap_index(&map)) {
+        return false;
+    }
+    est_ctx x = {p, &map, 0, 0};
+    walk_opts o;
+    walk_stats ws = {0};
+    path_status st = walk_tree(p->ws->root_fd, p->ws->root_real, p->subpath, opts_for(p, &o, 0),
+                               est_entry, &x, &ws);
+    bool complete = st == PATH_OK && !ws.cancelled && !ws.timed_out && !stopping(p);
+    if (complete) {
+        for (size_t i = 0; i < map.n; i++) {
+            if (!map.e[i].seen && in_scope(p, map.e[i].path)) {
+                x.bytes -= est_file(p, map.e[i].path, map.e[i].size);
+            }
+        }
+    }
+    fmap_free(&map);
+    if (!db) {
+        x.bytes += IX_EST_EMPTY_BYTES;
+    }
+    *bytes = x.bytes > 0 ? x.bytes : 0;
+    *files = x.files;
+    return complete;
 }
 
 /* ---- list mode: is a directory visible (not hidden, ignored or denied at any level)? ---- */
@@ -924,6 +1027,10 @@ typedef struct writer {
     bool structure; /* a file was added or removed: unresolved imports may resolve now */
     bool failed;
     char err[200];
+    /* the quota (ix_pass.quota): the database's size when the pass began, and the size that
+       passed the quota (over_quota) */
+    int64_t start_bytes, over_bytes;
+    bool over_quota;
 } writer;
 
 static void bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
@@ -1288,6 +1395,29 @@ static bool begin(writer *w)
     return true;
 }
 
+/* The quota: the open transaction's database size (page_count x page_size counts the pages it
+ * added, a cheap pragma) may not grow past what the tenant has left. Growth only: a pass that
+ * reuses free pages of an index already over a lowered quota is not stopped. On a stop the
+ * writer fails (the pass rolls back) and the pass halts. */
+static void quota_check(writer *w, const ix_pass *p)
+{
+    if (p->quota < 0 || w->failed) {
+        return;
+    }
+    int64_t now = ix_storage_bytes(w->db);
+    if (now <= w->start_bytes || p->quota_base + now <= p->quota) {
+        return;
+    }
+    w->over_quota = true;
+    w->over_bytes = now;
+    w->failed = true;
+    snprintf(w->err, sizeof w->err, "stopped: storage quota exceeded (%" PRId64 " of %" PRId64 ")",
+             p->quota_base + now, p->quota);
+    if (p->halt) {
+        atomic_store(p->halt, true);
+    }
+}
+
 /* ctags' long kind names onto the storage kinds; NULL: not a definition we keep (sections of
  * a document, labels, ...) */
 static const char *ctags_kind(const char *k)
@@ -1535,9 +1665,15 @@ static void pragma_set(sqlite3 *db, const char *name, int64_t v)
     ix_exec(db, sql);
 }
 
-bool ix_run_pass(const ix_pass *p, sqlite3 *db, ix_summary *sum, char *why, size_t why_len)
+bool ix_run_pass(const ix_pass *pass, sqlite3 *db, ix_summary *sum, char *why, size_t why_len)
 {
     int64_t t0 = clock_mono_ms();
+    /* the pass as given, plus its own halt flag (the writer stops it on the quota) */
+    atomic_bool halt;
+    atomic_init(&halt, false);
+    ix_pass local = *pass;
+    local.halt = &halt;
+    const ix_pass *p = &local;
     memset(sum, 0, sizeof *sum);
     why[0] = '\0';
     pipe_ctx pc;
@@ -1574,6 +1710,7 @@ bool ix_run_pass(const ix_pass *p, sqlite3 *db, ix_summary *sum, char *why, size
     w.n_chunks = ix_meta_int(db, "n_chunks", 0);
     w.n_routes = ix_meta_int(db, "n_routes", 0);
     w.generation = ix_meta_int(db, "generation", 0);
+    w.start_bytes = ix_storage_bytes(db);
     if (!q_init(&pc.work, WORK_QUEUE)) {
         goto out_stmts;
     }
@@ -1632,9 +1769,11 @@ bool ix_run_pass(const ix_pass *p, sqlite3 *db, ix_summary *sum, char *why, size
 
     /* the writer: until every worker has finished and the done queue is empty */
     /* A full rebuild of an existing index is one transaction: readers keep the old generation
-       until the new one is complete. Other passes commit in batches, so a first build shows
-       results early (with the building note) and an incremental one holds no long lock. */
-    bool one_txn = p->full && w.generation > 0;
+       until the new one is complete. So is any pass of a tenant with a storage quota, so that a
+       pass stopped by it leaves nothing half-written (DESIGN §11.5). Other passes commit in
+       batches, so a first build shows results early (with the building note) and an
+       incremental one holds no long lock. */
+    bool one_txn = (p->full && w.generation > 0) || p->quota >= 0;
     int64_t batch_start = clock_mono_ms(), batch_files = 0;
     for (;;) {
         bool closed = false;
@@ -1642,6 +1781,7 @@ bool ix_run_pass(const ix_pass *p, sqlite3 *db, ix_summary *sum, char *why, size
         if (r) {
             if (!w.failed) {
                 apply(&w, r);
+                quota_check(&w, p);
             }
             if (p->prog) {
                 /* progress names where the stored files are, not where the walker is */
@@ -1658,6 +1798,7 @@ bool ix_run_pass(const ix_pass *p, sqlite3 *db, ix_summary *sum, char *why, size
                    alone at the end (the kernel: 8 s of wall) */
                 run_ctags(&w, p);
                 ct_clear(&w);
+                quota_check(&w, p);
             }
             if (p->prog) {
                 atomic_fetch_add(&p->prog->done, 1);
@@ -1705,6 +1846,7 @@ bool ix_run_pass(const ix_pass *p, sqlite3 *db, ix_summary *sum, char *why, size
         run_ctags(&w, p);
         resolve_imports(&w);
     }
+    quota_check(&w, p); /* the last word before the commit */
     if (!w.failed) {
         int64_t ms = clock_mono_ms() - t0;
         if (complete) {
@@ -1747,8 +1889,15 @@ bool ix_run_pass(const ix_pass *p, sqlite3 *db, ix_summary *sum, char *why, size
         sqlite3_finalize(st);
     }
     sum->seconds = (double)(clock_mono_ms() - t0) / 1000.0;
-    sum->stopped = !complete;
+    sum->stopped = !complete || w.over_quota;
     snprintf(sum->why, sizeof sum->why, "%s", why);
+    if (w.over_quota) {
+        /* rolled back: the tenant uses what it used before; the pass had grown this much */
+        sum->over_quota = true;
+        sum->quota_used = p->quota_base + w.start_bytes;
+        sum->quota_bytes = p->quota;
+        sum->quota_requested = w.over_bytes - w.start_bytes;
+    }
 
 out_queues:
     if (tuned) {

@@ -41,10 +41,22 @@ typedef struct ix_pass {
     const atomic_bool *stop; /* shutdown */
     ix_progress *prog;       /* may be NULL */
     int threads;             /* parse workers (>= 1) */
+    /* the tenant's storage quota (index.h): -1 none; else the pass writes in one transaction
+       and rolls back when the database grows past quota - quota_base */
+    int64_t quota;
+    int64_t quota_base; /* the tenant's bytes outside this index */
+    atomic_bool *halt;  /* set by ix_run_pass itself to end the pass early (quota) */
 } ix_pass;
 
 /* run one pass on an open, writable database (the caller holds the lease) */
 bool ix_run_pass(const ix_pass *p, sqlite3 *db, ix_summary *sum, char *why, size_t why_len);
+
+/* The growth a walking pass would add to the index (index.h IX_EST_*): for every file the
+ * walk finds whose stat differs from its row (every file when full), the estimated bytes of
+ * its new rows minus those of its old ones; minus the rows of files that are gone; plus an
+ * empty index's bytes when db is NULL (no index yet). Never below 0. files: the candidates.
+ * false when the walk failed or was stopped. */
+bool ix_estimate(const ix_pass *p, sqlite3 *db, int64_t *bytes, int64_t *files);
 
 /* the running in-process build of a workspace: true with its job id and progress */
 bool ix_job_progress(const cfg_workspace *ws, char job[24], int64_t *done, int64_t *total);
@@ -54,6 +66,12 @@ void ix_parsers_release(void);
 void ix_parsers_open(void);
 /* close the calling thread's cached read connections (view.c) */
 void ix_view_release_thread(void);
+/* the tenant's storage quota through the hook (index.h) and the bytes it uses now; false
+ * (quota -1) when it has none or it cannot be read */
+bool ix_quota_usage(const config *c, const char *tenant, int64_t *quota, int64_t *used);
+/* "" or why the last build of the workspace in this process was stopped by the quota (cleared
+ * by the next build that commits) */
+void ix_last_stop(const cfg_workspace *ws, char *out, size_t cap);
 /* the building note of tools.md §1.6 ("" when no build runs) */
 void ix_building_note(const cfg_workspace *ws, char *out, size_t cap);
 /* 1234567 -> "1,234,567" */

@@ -83,6 +83,9 @@ typedef struct ix_status {
     char commit[41], head[41]; /* indexed commit and current HEAD ("" without git) */
     int64_t pending;           /* files the watcher saw change since */
     int64_t storage_bytes;     /* size of the index database */
+    int64_t quota_bytes;       /* the tenant's storage quota, -1: none (or no quota hook) */
+    int64_t tenant_bytes;      /* with a quota: what the tenant uses now */
+    char last_stop[160];       /* "" or why the last build of this process stopped (quota) */
 } ix_status;
 
 typedef struct ix_summary {
@@ -90,6 +93,11 @@ typedef struct ix_summary {
     double seconds;
     bool stopped; /* cancelled or over quota */
     char why[160];
+    /* over_quota: refused or rolled back by the tenant's storage quota (tools.md §3.5); then
+       used = the tenant's bytes now, quota = its quota, requested = the bytes the build asked
+       for (the estimate when refused at once; the growth reached when stopped midway) */
+    bool over_quota;
+    int64_t quota_used, quota_bytes, quota_requested;
 } ix_summary;
 
 typedef void (*ix_progress_fn)(void *ctx, int64_t done, int64_t total, const char *message);
@@ -146,6 +154,46 @@ bool index_update_paths(const config *c, const cfg_workspace *ws, const char *co
                         size_t n, const char *commit, ix_summary *sum, char *why, size_t why_len);
 /* record the indexed commit (meta `commit`) without re-indexing */
 bool index_set_commit(const config *c, const cfg_workspace *ws, const char *commit);
+
+/* tenant deletion (issue 5, ADMIN): wait until no build of the tenant's workspaces is queued
+ * or running (its workspaces must be out of the current config already, so none starts again);
+ * then its index directory can be removed */
+void index_wait_tenant(const char *tenant);
+
+/* ---- storage quota (DESIGN §8, §11.5) ----
+ * The index does not know where quotas live: the process that owns the store (serve, `ctxd
+ * index`) installs two functions. get: the tenant's quota (-1: none) and the bytes it uses
+ * outside its index files (used_other); false when that cannot be read (the build is then
+ * refused: no quota is ever skipped silently). report: the tenant's index files now take
+ * index_bytes (after every committed build, incremental update or rollback). Both may be
+ * called from any thread, never with an index lock held. Without a hook nothing is limited.
+ *
+ * A build of a tenant with a quota: (1) estimates its growth from the files it will parse
+ * (IX_EST_* below) and is refused at once (summary over_quota) when the tenant is already
+ * over its quota or the estimate would pass it; (2) writes in ONE transaction and checks the
+ * database size (page_count x page_size) after every file: growth past the quota rolls the
+ * whole build back (`stopped: storage quota exceeded (<used> of <quota>)`). */
+typedef struct ix_quota {
+    int64_t quota;      /* bytes; -1: none */
+    int64_t used_other; /* bytes outside the tenant's index files */
+} ix_quota;
+typedef bool (*ix_quota_get_fn)(void *ctx, const char *tenant, ix_quota *out);
+typedef void (*ix_quota_report_fn)(void *ctx, const char *tenant, int64_t index_bytes);
+/* install (or, with NULLs, remove: waits for calls in flight) the hook */
+void index_set_quota_fns(ix_quota_get_fn get, ix_quota_report_fn report, void *ctx);
+/* bytes on disk of the tenant's index files (<dataDir>/index/<tenant>/ *.db and *.db-wal),
+ * without workspace except_ws when not NULL */
+int64_t index_tenant_bytes(const config *c, const char *tenant, const char *except_ws);
+/* measure the tenant's index files and report them through the hook (serve start, after a
+ * workspace's files were deleted) */
+void index_report_tenant(const config *c, const char *tenant);
+
+/* the estimate: index bytes per source byte (measured, README "Storage quotas": 1.7-2.4 on C
+ * and Python trees, 3.2 on the kernel's include/), per file row, and an empty index */
+#define IX_EST_FACTOR_NUM 2
+#define IX_EST_FACTOR_DEN 1
+#define IX_EST_ROW_BYTES 256
+#define IX_EST_EMPTY_BYTES 98304
 
 /* the code-aware tokenizer shared by the text index and the queries that search it:
  * splits on [^A-Za-z0-9_], keeps tokens of >= 2 chars, adds camelCase and snake_case parts,

@@ -8,11 +8,13 @@
  * waiter holds them; index_shutdown stops them (the pass checks the stop flag between files and
  * inside the parser) and joins every thread. index_update_paths runs on its caller's thread
  * under the same lease. */
+#include <dirent.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,6 +56,137 @@ static struct {
     bool up;
     atomic_bool stop;
 } G = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+/* ---- the storage quota hook (index.h) ---- */
+
+static struct {
+    pthread_rwlock_t lk; /* calls hold it shared; (un)installing, exclusive */
+    ix_quota_get_fn get;
+    ix_quota_report_fn report;
+    void *ctx;
+    bool removed; /* installed once and removed since: builds are refused (shutdown) */
+} Q = {.lk = PTHREAD_RWLOCK_INITIALIZER};
+
+void index_set_quota_fns(ix_quota_get_fn get, ix_quota_report_fn report, void *ctx)
+{
+    pthread_rwlock_wrlock(&Q.lk);
+    Q.removed = !get && (Q.get || Q.removed);
+    Q.get = get;
+    Q.report = report;
+    Q.ctx = ctx;
+    pthread_rwlock_unlock(&Q.lk);
+}
+
+/* the tenant's quota; false (why says so) when it cannot be known */
+static bool quota_get(const char *tenant, ix_quota *q, char *why, size_t why_len)
+{
+    q->quota = -1;
+    q->used_other = 0;
+    pthread_rwlock_rdlock(&Q.lk);
+    bool ok = true;
+    if (Q.get) {
+        ok = Q.get(Q.ctx, tenant, q);
+        if (!ok) {
+            snprintf(why, why_len, "cannot read the storage quota of tenant '%s'", tenant);
+        }
+    } else if (Q.removed) {
+        ok = false;
+        snprintf(why, why_len, "stopped: the server is shutting down");
+    }
+    pthread_rwlock_unlock(&Q.lk);
+    return ok;
+}
+
+static int64_t file_bytes(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode) ? (int64_t)sb.st_size : 0;
+}
+
+int64_t index_tenant_bytes(const config *c, const char *tenant, const char *except_ws)
+{
+    char dir[4200];
+    if (!ix_tenant_dir(c, tenant, dir, sizeof dir)) {
+        return 0;
+    }
+    DIR *d = opendir(dir);
+    if (!d) {
+        return 0;
+    }
+    size_t skip = except_ws ? strlen(except_ws) : 0;
+    int64_t total = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        bool is_db = n > 3 && strcmp(e->d_name + n - 3, ".db") == 0;
+        bool is_wal = n > 7 && strcmp(e->d_name + n - 7, ".db-wal") == 0;
+        if (!is_db && !is_wal) {
+            continue;
+        }
+        size_t stem = n - (is_db ? 3 : 7);
+        if (except_ws && stem == skip && strncmp(e->d_name, except_ws, skip) == 0) {
+            continue;
+        }
+        char path[4600];
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path) {
+            total += file_bytes(path);
+        }
+    }
+    closedir(d);
+    return total;
+}
+
+bool ix_quota_usage(const config *c, const char *tenant, int64_t *quota, int64_t *used)
+{
+    ix_quota q;
+    char why[160];
+    *quota = -1;
+    *used = 0;
+    if (!quota_get(tenant, &q, why, sizeof why) || q.quota < 0) {
+        return false;
+    }
+    *quota = q.quota;
+    *used = q.used_other + index_tenant_bytes(c, tenant, NULL);
+    return true;
+}
+
+void index_report_tenant(const config *c, const char *tenant)
+{
+    int64_t bytes = index_tenant_bytes(c, tenant, NULL);
+    pthread_rwlock_rdlock(&Q.lk);
+    if (Q.report) {
+        Q.report(Q.ctx, tenant, bytes);
+    }
+    pthread_rwlock_unlock(&Q.lk);
+}
+
+/* the last quota stop per workspace ("tenant/ws"), for ctx_index status; a few recent ones */
+#define LAST_STOPS 64
+static struct {
+    pthread_mutex_t mu;
+    char key[LAST_STOPS][160];
+    char why[LAST_STOPS][160];
+    unsigned next;
+} L = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void last_stop_set(const char *key, const char *why)
+{
+    pthread_mutex_lock(&L.mu);
+    int slot = -1;
+    for (int i = 0; i < LAST_STOPS && slot < 0; i++) {
+        if (strcmp(L.key[i], key) == 0) {
+            slot = i;
+        }
+    }
+    if (slot < 0 && why) {
+        slot = (int)(L.next++ % LAST_STOPS);
+    }
+    if (slot >= 0) {
+        snprintf(L.key[slot], sizeof L.key[slot], "%s", why ? key : "");
+        snprintf(L.why[slot], sizeof L.why[slot], "%s", why ? why : "");
+    }
+    pthread_mutex_unlock(&L.mu);
+}
 
 static int parse_threads(void)
 {
@@ -132,6 +265,20 @@ static void job_key(const cfg_workspace *ws, char *out, size_t cap)
     snprintf(out, cap, "%s/%s", ws->tenant, ws->id);
 }
 
+void ix_last_stop(const cfg_workspace *ws, char *out, size_t cap)
+{
+    char key[160];
+    job_key(ws, key, sizeof key);
+    out[0] = '\0';
+    pthread_mutex_lock(&L.mu);
+    for (int i = 0; i < LAST_STOPS; i++) {
+        if (L.key[i][0] && strcmp(L.key[i], key) == 0) {
+            snprintf(out, cap, "%s", L.why[i]);
+        }
+    }
+    pthread_mutex_unlock(&L.mu);
+}
+
 /* the running job of a workspace, G.mu held */
 static job *find_running(const cfg_workspace *ws)
 {
@@ -204,14 +351,105 @@ static bool build_locked(const config *c, const cfg_workspace *ws, ix_pass *p, i
             return false;
         }
     }
+    /* the quota as it is now, under the lease: what the tenant's other files take */
+    ix_quota q;
+    if (!quota_get(ws->tenant, &q, why, why_len)) {
+        ix_lease_release(lease);
+        return false;
+    }
+    p->quota = q.quota;
+    p->quota_base = q.quota >= 0 ? q.used_other + index_tenant_bytes(c, ws->tenant, ws->id) : 0;
     sqlite3 *db = ix_db_open_rw(path, why, why_len);
     bool ok = false;
     if (db) {
         ok = ix_run_pass(p, db, sum, why, why_len);
+        if (q.quota >= 0) {
+            /* what a tenant with a quota is charged is what is on disk: the WAL goes back to
+               nothing once its pages are in the database (readers between two calls hold no
+               snapshot, so this rarely waits) */
+            ix_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+        }
         sqlite3_close(db);
     }
+    char key[160];
+    job_key(ws, key, sizeof key);
+    if (sum->over_quota) {
+        last_stop_set(key, sum->why);
+    } else if (ok) {
+        last_stop_set(key, NULL);
+    }
     ix_lease_release(lease);
+    index_report_tenant(c, ws->tenant);
     return ok;
+}
+
+/* Give a WAL left large (by builds from before the tenant had a quota) back: what is charged
+ * is what is on disk. Never waits: a writer at work keeps its WAL, and truncates it itself. */
+static void wal_truncate(const char *db_path)
+{
+    char wal[4300];
+    snprintf(wal, sizeof wal, "%s-wal", db_path);
+    if (file_bytes(wal) == 0) {
+        return;
+    }
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 0);
+        ix_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+    sqlite3_close(db);
+}
+
+/* Before a build starts: refused at once when the tenant is over its quota, or when the
+ * growth the build would add (ix_estimate) passes it. A walk of the tree by stat, done only
+ * for tenants with a quota. true: the build may start (also when the estimate cannot be made:
+ * the build itself then meets the same problem, or the quota while it writes). */
+static bool quota_precheck(const config *c, const cfg_workspace *ws, bool full, const char *sub,
+                           ix_summary *sum)
+{
+    ix_quota q;
+    if (!quota_get(ws->tenant, &q, sum->why, sizeof sum->why)) {
+        return false;
+    }
+    if (q.quota < 0) {
+        return true;
+    }
+    char path[4200], w[300] = "";
+    if (!ix_db_path(c, ws, path, sizeof path)) {
+        return true;
+    }
+    wal_truncate(path);
+    int64_t used = q.used_other + index_tenant_bytes(c, ws->tenant, NULL);
+    sqlite3 *db = ix_db_open_ro(path, w, sizeof w);
+    if (!db && w[0]) {
+        return true; /* a database this binary cannot read: the build says so */
+    }
+    ix_pass p = {.c = c, .ws = ws, .full = full, .subpath = sub, .stop = &G.stop, .quota = -1};
+    int64_t est = 0, files = 0;
+    bool ok = ix_estimate(&p, db, &est, &files);
+    if (db) {
+        sqlite3_close(db);
+    }
+    if (!ok || (used <= q.quota && (est == 0 || used + est <= q.quota))) {
+        return true;
+    }
+    sum->stopped = true;
+    sum->over_quota = true;
+    sum->quota_used = used;
+    sum->quota_bytes = q.quota;
+    sum->quota_requested = est;
+    if (used > q.quota) {
+        snprintf(sum->why, sizeof sum->why,
+                 "storage quota exceeded (%" PRId64 " of %" PRId64 "): the tenant is over its "
+                 "storage quota",
+                 used, q.quota);
+    } else {
+        snprintf(sum->why, sizeof sum->why,
+                 "storage quota exceeded (%" PRId64 " of %" PRId64
+                 "): the build needs about %" PRId64 " bytes more (%" PRId64 " files)",
+                 used + est, q.quota, est, files);
+    }
+    return false;
 }
 
 static void *job_main(void *arg)
@@ -293,6 +531,15 @@ bool index_build(const config *c, const cfg_workspace *ws, bool full, const char
             snprintf(sum->why, sizeof sum->why, "%s", w);
             return false;
         }
+    }
+    /* the quota, before a job exists (a request that joins a running build is not checked
+       again: the build checks itself while it writes) */
+    char running_id[24];
+    int64_t rd, rt;
+    if (!atomic_load(&G.stop) && !ix_job_progress(ws, running_id, &rd, &rt) &&
+        !quota_precheck(c, ws, full, sub, sum)) {
+        log_info("index %s/%s: build refused: %s", ws->tenant, ws->id, sum->why);
+        return false;
     }
     pthread_mutex_lock(&G.mu);
     if (!G.up) {
@@ -496,4 +743,27 @@ bool index_set_commit(const config *c, const cfg_workspace *ws, const char *comm
     bool ok = ix_meta_set_text(db, "commit", commit ? commit : "");
     sqlite3_close(db);
     return ok;
+}
+
+/* ---- tenant deletion (issue 5, ADMIN) ---- */
+
+void index_wait_tenant(const char *tenant)
+{
+    char pre[64];
+    int pl = snprintf(pre, sizeof pre, "%s/", tenant);
+    if (pl <= 0 || (size_t)pl >= sizeof pre) {
+        return;
+    }
+    pthread_mutex_lock(&G.mu);
+    for (;;) {
+        bool busy = false;
+        for (job *j = G.jobs; j && !busy; j = j->next) {
+            busy = !j->finished && strncmp(j->key, pre, (size_t)pl) == 0;
+        }
+        if (!busy) {
+            break;
+        }
+        pthread_cond_wait(&G.cv, &G.mu); /* job_main broadcasts when a job finishes */
+    }
+    pthread_mutex_unlock(&G.mu);
 }

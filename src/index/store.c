@@ -82,6 +82,16 @@ bool ix_db_path(const config *c, const cfg_workspace *ws, char *out, size_t cap)
     return n > 0 && (size_t)n < cap;
 }
 
+bool ix_tenant_dir(const config *c, const char *tenant, char *out, size_t cap)
+{
+    if (!tenant[0] || tenant[0] == '.' || strchr(tenant, '/')) {
+        return false;
+    }
+    const char *dd = data_dir_fixed[0] ? data_dir_fixed : c->data_dir;
+    int n = snprintf(out, cap, "%s/index/%s", dd, tenant);
+    return n > 0 && (size_t)n < cap;
+}
+
 /* mkdir -p of the directory part of path, 0700 */
 static bool make_parent_dirs(const char *path)
 {

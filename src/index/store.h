@@ -21,6 +21,9 @@
 void ix_set_data_dir(const char *dir);
 /* <dataDir>/index/<tenant>/<workspace>.db into out; false when it does not fit */
 bool ix_db_path(const config *c, const cfg_workspace *ws, char *out, size_t cap);
+/* <dataDir>/index/<tenant> (the directory of the tenant's databases) into out; false when it
+ * does not fit or the tenant is not a plain name */
+bool ix_tenant_dir(const config *c, const char *tenant, char *out, size_t cap);
 
 /* Open (creating it and its directories, 0700/0600) the database for writing: WAL,
  * synchronous=NORMAL, foreign keys on, schema created or migrated to IX_SCHEMA_VERSION. A

@@ -187,6 +187,9 @@ void index_status(const config *c, const cfg_workspace *ws, ix_status *st)
 {
     memset(st, 0, sizeof *st);
     st->state = IX_ABSENT;
+    /* the tenant's quota, and the last build of this process it stopped (tools.md §3.5) */
+    ix_quota_usage(c, ws->tenant, &st->quota_bytes, &st->tenant_bytes);
+    ix_last_stop(ws, st->last_stop, sizeof st->last_stop);
     if (ix_job_progress(ws, st->job, &st->done, &st->total)) {
         st->state = IX_BUILDING;
     }
@@ -252,7 +255,16 @@ void index_status_text(const ix_status *st, buf *out)
                        : 0,
                    a, b);
         break;
-    case IX_ABSENT: buf_puts(out, "index: absent"); return;
+    case IX_ABSENT:
+        buf_puts(out, "index: absent");
+        if (st->quota_bytes >= 0) {
+            buf_printf(out, "\ntenant storage %" PRId64 " of quota %" PRId64, st->tenant_bytes,
+                       st->quota_bytes);
+        }
+        if (st->last_stop[0]) {
+            buf_printf(out, "\nlast build %s", st->last_stop);
+        }
+        return;
     default:
         if (st->state == IX_STALE || stale) {
             if (st->pending > 0) {
@@ -283,4 +295,11 @@ void index_status_text(const ix_status *st, buf *out)
         buf_printf(out, "; built %s ago in %.1f s", age, (double)st->build_ms / 1000.0);
     }
     buf_printf(out, "; storage %" PRId64 " bytes", st->storage_bytes);
+    if (st->quota_bytes >= 0) {
+        buf_printf(out, "; tenant storage %" PRId64 " of quota %" PRId64, st->tenant_bytes,
+                   st->quota_bytes);
+    }
+    if (st->last_stop[0]) {
+        buf_printf(out, "\nlast build %s", st->last_stop);
+    }
 }

@@ -301,7 +301,7 @@ static void m_tools_list(mcp_call *m)
     bool more = false;
     for (size_t i = 0; i < registry_count(); i++) {
         const tool_def *d = registry_at(i);
-        if (!registry_visible(d, r->who.scopes)) {
+        if (!registry_visible(d, r->cfg, &r->who)) {
             continue;
         }
         if (visible >= offset && visible < offset + PAGE_SIZE) {
@@ -443,7 +443,7 @@ static void call_tool(mcp_call *m)
         break;
     }
     case ERR_SCOPE_DENIED:
-        if (d && registry_visible(d, r->who.scopes)) {
+        if (d && registry_visible(d, r->cfg, &r->who)) {
             /* the tool is the caller's, the action is not: a result, not an OAuth step-up
                that static keys cannot satisfy (DESIGN §11.2) */
             reply_refusal_as_result(m, res.code, res.message);
@@ -478,6 +478,13 @@ static void call_tool(mcp_call *m)
     default: {
         int status = err_http_status(res.code);
         json_t *data = status >= 500 ? json_pack("{s:s}", "requestId", r->request_id) : NULL;
+        if (res.error_data) {
+            /* quota: used_bytes, quota_bytes, requested_bytes beside error_code (mcp.md §6) */
+            if (!data) {
+                data = json_object();
+            }
+            json_object_update(data, res.error_data);
+        }
         reply_error(m, status, err_rpc_code(res.code), res.message, err_code(res.code), data);
         /* a call that ran and then failed shows in status, not as a refusal */
         if (res.code == ERR_REQUEST_TIMEOUT || res.code == ERR_INTERNAL) {
@@ -495,13 +502,16 @@ static void call_tool(mcp_call *m)
 static bool charge(mcp_call *m)
 {
     rate_state st;
-    if (dispatch_charge(m->r->cfg, &m->r->who, 1, &st)) {
+    const char *policy = "key";
+    if (dispatch_charge(m->r->cfg, &m->r->who, 1, &st, &policy)) {
         return true;
     }
-    http_rate_headers(m->r, "key", &st, true);
-    reply_error(m, 429, err_rpc_code(ERR_RATE_LIMITED), "rate limit exceeded for this key",
+    http_rate_headers(m->r, policy, &st, true);
+    reply_error(m, 429, err_rpc_code(ERR_RATE_LIMITED),
+                strcmp(policy, "tenant") == 0 ? "rate limit exceeded for this tenant"
+                                              : "rate limit exceeded for this key",
                 "rate_limited",
-                json_pack("{s:s, s:I}", "policy", "key", "retryAfterMs",
+                json_pack("{s:s, s:I}", "policy", policy, "retryAfterMs",
                           (json_int_t)(st.retry_after * 1000)));
     return false;
 }

@@ -22,11 +22,15 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +47,44 @@ typedef struct store_migration_text {
 extern const store_migration_text store_migration_texts[]; /* generated: store_migrations.c */
 
 #define TOUCH_SLOTS 8192 /* a power of two */
+
+/* ---- request log (issue 5, LOG): the queue's rows, in blocks allocated as it grows (so an idle
+ * server holds none); a flush takes the whole chain at once ---- */
+#define LOG_BLOCK_ROWS 1024
+#define LOG_SPARE_BLOCKS 4       /* emptied blocks kept for reuse */
+#define LOG_WARN_EVERY_MS 60000  /* at most one "rows dropped" warning a minute */
+#define PRUNE_EVERY_MS 60000     /* a new pruning pass this long after the last one ended */
+#define PRUNE_BATCHES_PER_TICK 8 /* each its own short transaction: up to 4,000 rows/s */
+#define PRUNE_TICK_BUDGET_MS 200 /* and no more of the writer's tick than this */
+#define LOG_WRITER_NICE 10       /* the writer thread's nice value (log_writer_nice) */
+#define LOG_YIELD_ROWS 32        /* the writer yields the CPU this often inside a batch */
+
+typedef struct log_item {
+    int64_t ts_ms, duration_ms;
+    int status;
+    char tenant[STORE_LOG_TEXT_MAX + 1];
+    char token[STORE_LOG_TEXT_MAX + 1]; /* "" = NULL */
+    char tool[STORE_LOG_TEXT_MAX + 1];  /* "" = NULL */
+    char error[STORE_LOG_TEXT_MAX + 1]; /* "" = NULL */
+} log_item;
+
+typedef struct log_block {
+    struct log_block *next;
+    size_t first, count; /* rows[first..count) are pending */
+    log_item rows[LOG_BLOCK_ROWS];
+} log_block;
+
+/* where a pruning pass is: tenants are visited in id order, each one's old rows deleted in
+ * batches through the (tenant_id, ts) index */
+typedef struct prune_cursor {
+    bool active;
+    int64_t now_ms;
+    int default_days;
+    char *tenant; /* the tenant being pruned or last pruned (xmalloc'd); NULL before the first */
+    bool in_tenant;
+    int64_t cutoff; /* rows of tenant with ts < cutoff go */
+    int64_t deleted;
+} prune_cursor;
 
 typedef struct touch {
     char prefix[APIKEY_PREFIX_MAX + 1]; /* "" = empty slot */
@@ -66,6 +108,22 @@ struct store {
     pthread_t writer;
     pthread_mutex_t wmu; /* wdb: the writer thread and store_flush may both write */
     sqlite3 *wdb;        /* the writer's connection */
+
+    /* request log (issue 5, LOG) */
+    pthread_mutex_t log_mu; /* the queue: log_head..log_tail, log_pending, spares, warnings */
+    log_block *log_head, *log_tail;
+    log_block *log_spare[LOG_SPARE_BLOCKS];
+    size_t log_pending;
+    atomic_uint_fast64_t log_dropped;
+    uint64_t log_dropped_warned;
+    int64_t log_warned_ms;
+    bool log_wake;                 /* under touch_mu: the writer flushes without waiting */
+    atomic_bool log_writer_ok;     /* the writer thread runs (fast path of log_writer_ensure) */
+    atomic_int log_retention_days; /* 0: no background pruning (the CLI) */
+    prune_cursor prune;            /* the writer thread's pass */
+    int64_t prune_next_ms;         /* monotonic: when the next pass may start */
+    pthread_mutex_t rmu;           /* rdb: the stats' own connection, so a count never holds mu */
+    sqlite3 *rdb;
 };
 
 int store_schema_version(void)
@@ -248,6 +306,8 @@ err store_open(const char *data_dir, store **out, char *why, size_t why_len)
     pthread_mutex_init(&s->touch_mu, NULL);
     pthread_mutex_init(&s->wmu, NULL);
     pthread_cond_init(&s->touch_cv, NULL);
+    pthread_mutex_init(&s->log_mu, NULL); /* request log (issue 5) */
+    pthread_mutex_init(&s->rmu, NULL);
     /* created 0600 here: SQLite would use the umask, and gives -wal/-shm the database's mode */
     int fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
@@ -300,6 +360,10 @@ err store_open(const char *data_dir, store **out, char *why, size_t why_len)
 }
 
 static void write_touches(store *s);
+static void log_writer_nice(void);      /* request log (issue 5) */
+static err log_write_pending(store *s);
+static void log_tick(store *s);
+static void log_release(store *s);
 
 void store_close(store *s)
 {
@@ -316,12 +380,16 @@ void store_close(store *s)
     }
     if (s->db) {
         write_touches(s); /* whatever the writer had not taken yet */
+        (void)log_write_pending(s);
     }
+    log_release(s); /* request log (issue 5): what could not be written, the stats connection */
     sqlite3_finalize(s->find_key);
     sqlite3_close(s->wdb);
     sqlite3_close(s->db);
     xfree(s->touches);
     pthread_cond_destroy(&s->touch_cv);
+    pthread_mutex_destroy(&s->rmu);
+    pthread_mutex_destroy(&s->log_mu);
     pthread_mutex_destroy(&s->wmu);
     pthread_mutex_destroy(&s->touch_mu);
     pthread_mutex_destroy(&s->mu);
@@ -732,6 +800,7 @@ static void write_touches(store *s)
 static void *writer_main(void *arg)
 {
     store *s = arg;
+    log_writer_nice(); /* request log (issue 5): requests preempt the writer */
     pthread_mutex_lock(&s->touch_mu);
     while (!s->writer_stop) {
         struct timespec ts;
@@ -742,12 +811,16 @@ static void *writer_main(void *arg)
             ts.tv_sec++;
             ts.tv_nsec -= 1000000000L;
         }
-        pthread_cond_timedwait(&s->touch_cv, &s->touch_mu, &ts);
+        if (!s->log_wake) {
+            pthread_cond_timedwait(&s->touch_cv, &s->touch_mu, &ts);
+        }
+        s->log_wake = false;
         if (s->writer_stop) {
             break;
         }
         pthread_mutex_unlock(&s->touch_mu);
         write_touches(s);
+        log_tick(s); /* request log: flush the queue, prune a little */
         pthread_mutex_lock(&s->touch_mu);
     }
     pthread_mutex_unlock(&s->touch_mu);
@@ -796,7 +869,7 @@ void store_key_touch(store *s, const char *tenant_id, const char *prefix)
 err store_flush(store *s)
 {
     write_touches(s);
-    return ERR_OK;
+    return log_write_pending(s);
 }
 
 /* ---- workspaces ---- */
@@ -914,6 +987,710 @@ err store_log_count(store *s, const char *tenant_id, int64_t since_ms, int64_t *
         if (sqlite3_step(st) == SQLITE_ROW) {
             *out = sqlite3_column_int64(st, 0);
             e = ERR_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+/* ---- admin API: tenant update, workspace get/delete, key by prefix (issue 5, ADMIN) ---- */
+
+err store_tenant_update(store *s, const store_tenant *t)
+{
+    pthread_mutex_lock(&s->mu);
+    err e = ERR_IO;
+    sqlite3_stmt *st = prepare(s->db, "UPDATE tenants SET name = ?, settings = ?,"
+                                      " storage_quota_bytes = ?, rate_limit_tier = ? WHERE id = ?");
+    if (st) {
+        bind_text(st, 1, t->name[0] ? t->name : t->id);
+        bind_text(st, 2, t->settings[0] ? t->settings : "{}");
+        if (t->storage_quota_bytes >= 0) {
+            sqlite3_bind_int64(st, 3, t->storage_quota_bytes);
+        } else {
+            sqlite3_bind_null(st, 3);
+        }
+        bind_text(st, 4, t->rate_limit_tier[0] ? t->rate_limit_tier : STORE_DEFAULT_TIER);
+        bind_text(st, 5, t->id);
+        e = step_done(s->db, st);
+        if (e == ERR_OK && sqlite3_changes(s->db) == 0) {
+            e = ERR_NOT_FOUND;
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+static void workspace_row(sqlite3_stmt *st, store_workspace *w)
+{
+    col_copy(st, 0, w->tenant_id, sizeof w->tenant_id);
+    col_copy(st, 1, w->id, sizeof w->id);
+    col_copy(st, 2, w->label, sizeof w->label);
+    col_copy(st, 3, w->root, sizeof w->root);
+    col_copy(st, 4, w->created_at, sizeof w->created_at);
+}
+
+err store_workspace_get(store *s, const char *tenant_id, const char *id, store_workspace *out)
+{
+    pthread_mutex_lock(&s->mu);
+    err e = ERR_IO;
+    sqlite3_stmt *st = prepare(s->db, "SELECT tenant_id, id, label, root, created_at FROM"
+                                      " workspaces WHERE tenant_id = ? AND id = ?");
+    if (st) {
+        bind_text(st, 1, tenant_id);
+        bind_text(st, 2, id);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            workspace_row(st, out);
+            e = ERR_OK;
+        } else if (rc == SQLITE_DONE) {
+            e = ERR_NOT_FOUND;
+        } else {
+            log_error("store: %s", sqlite3_errmsg(s->db));
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+err store_workspace_delete(store *s, const char *tenant_id, const char *id)
+{
+    pthread_mutex_lock(&s->mu);
+    int n = exec1(s->db, "DELETE FROM workspaces WHERE tenant_id = ? AND id = ?", tenant_id, id);
+    pthread_mutex_unlock(&s->mu);
+    return n < 0 ? ERR_IO : n == 0 ? ERR_NOT_FOUND : ERR_OK;
+}
+
+err store_workspace_list_all(store *s, store_workspace_fn fn, void *ctx)
+{
+    store_workspace *w = xmalloc(sizeof *w);
+    if (!w) {
+        return ERR_NOMEM;
+    }
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = prepare(s->db, "SELECT tenant_id, id, label, root, created_at FROM"
+                                      " workspaces ORDER BY tenant_id, id");
+    err e = st ? ERR_OK : ERR_IO;
+    int rc = SQLITE_DONE;
+    while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        workspace_row(st, w);
+        if (!fn(w, ctx)) {
+            break;
+        }
+    }
+    if (st && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        log_error("store: %s", sqlite3_errmsg(s->db));
+        e = ERR_IO;
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    xfree(w);
+    return e;
+}
+
+err store_key_find_prefix(store *s, const char *tenant_id, const char *prefix, store_key *out)
+{
+    pthread_mutex_lock(&s->mu);
+    err e = ERR_IO;
+    sqlite3_stmt *st = prepare(s->db, "SELECT " KEY_COLS " FROM api_keys WHERE tenant_id = ?"
+                                      " AND key_prefix = ?");
+    if (st) {
+        bind_text(st, 1, tenant_id);
+        bind_text(st, 2, prefix);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            key_row(st, out);
+            e = ERR_OK;
+        } else if (rc == SQLITE_DONE) {
+            e = ERR_NOT_FOUND;
+        } else {
+            log_error("store: %s", sqlite3_errmsg(s->db));
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+/* ---- request log: the batched writer, retention pruning, stats (issue 5, LOG) ----
+ *
+ * The queue is a chain of log_blocks under log_mu: store_log_enqueue copies one row in (the
+ * text cut and made printable first, outside the lock), the writer takes the whole chain in
+ * one swap and inserts it on its own connection in one transaction. A write that fails puts the
+ * rows back in front (the oldest are dropped if that passes the bound), so a database busy for a
+ * while loses nothing that fits. Pruning runs on the writer's tick: a pass visits the tenants
+ * that have rows (an index probe each), and deletes each one's rows older than its retention in
+ * batches of STORE_PRUNE_BATCH, each batch its own transaction. */
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* cut to cap - 1 bytes, anything but printable ASCII as '?': what is logged is an identifier
+   or an error code, so nothing is lost but a place to hide control characters */
+static void log_text(char *out, size_t cap, const char *in)
+{
+    size_t i = 0;
+    for (; in && in[i] && i + 1 < cap; i++) {
+        unsigned char ch = (unsigned char)in[i];
+        out[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    out[i] = '\0';
+}
+
+/* keep an emptied block for reuse, or free it (log_mu held) */
+static void log_recycle_locked(store *s, log_block *b)
+{
+    for (int i = 0; i < LOG_SPARE_BLOCKS; i++) {
+        if (!s->log_spare[i]) {
+            s->log_spare[i] = b;
+            return;
+        }
+    }
+    xfree(b);
+}
+
+static log_block *log_block_take_locked(store *s)
+{
+    log_block *b = NULL;
+    for (int i = 0; i < LOG_SPARE_BLOCKS && !b; i++) {
+        b = s->log_spare[i];
+        s->log_spare[i] = NULL;
+    }
+    if (!b) {
+        b = xmalloc(sizeof *b);
+    }
+    if (b) {
+        b->next = NULL;
+        b->first = b->count = 0;
+    }
+    return b;
+}
+
+/* drop the oldest pending row (log_mu held, log_pending > 0) */
+static void log_drop_oldest_locked(store *s)
+{
+    log_block *h = s->log_head;
+    h->first++;
+    s->log_pending--;
+    atomic_fetch_add(&s->log_dropped, 1);
+    if (h->first == h->count) {
+        s->log_head = h->next;
+        if (!s->log_head) {
+            s->log_tail = NULL;
+        }
+        log_recycle_locked(s, h);
+    }
+}
+
+/* the warning about dropped rows, at most once a minute; the caller logs it unlocked */
+static uint64_t log_warn_due_locked(store *s)
+{
+    uint64_t dropped = atomic_load(&s->log_dropped);
+    int64_t now = clock_mono_ms();
+    if (dropped == s->log_dropped_warned ||
+        (s->log_warned_ms && now - s->log_warned_ms < LOG_WARN_EVERY_MS)) {
+        return 0;
+    }
+    uint64_t fresh = dropped - s->log_dropped_warned;
+    s->log_dropped_warned = dropped;
+    s->log_warned_ms = now;
+    return fresh;
+}
+
+static void log_warn_dropped(uint64_t fresh)
+{
+    if (fresh) {
+        log_warn("store: %" PRIu64 " request log row%s dropped (the queue of %d rows was full or"
+                 " the database could not be written)",
+                 fresh, fresh == 1 ? "" : "s", STORE_LOG_QUEUE_MAX);
+    }
+}
+
+/* The writer thread is a background batch job to the scheduler: SCHED_BATCH (its wakeups
+ * never preempt a running thread: it waits for the tick or an idle core, so a flush that starts
+ * while every core serves requests does not stall one of them) at nice LOG_WRITER_NICE (a waking
+ * request thread preempts it). It keeps a share of the CPU under load (SCHED_IDLE would starve it
+ * on a saturated machine, and the queue would overflow); batches grow when it falls behind. */
+static void log_writer_nice(void)
+{
+    struct sched_param sp = {.sched_priority = 0};
+    int rc = pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
+    if (rc != 0) {
+        log_debug("store: cannot make the writer a batch thread: %s", strerror(rc));
+    }
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), LOG_WRITER_NICE) != 0) {
+        log_debug("store: cannot lower the writer's priority: %s", strerror(errno));
+    }
+}
+
+static void log_writer_ensure(store *s)
+{
+    if (atomic_load(&s->log_writer_ok)) {
+        return;
+    }
+    pthread_mutex_lock(&s->touch_mu);
+    if (!s->writer_started && !s->writer_stop) {
+        s->writer_started = pthread_create(&s->writer, NULL, writer_main, s) == 0;
+    }
+    /* once stopping, the rows still queued are written by store_close */
+    atomic_store(&s->log_writer_ok, s->writer_started || s->writer_stop);
+    pthread_mutex_unlock(&s->touch_mu);
+}
+
+void store_log_enqueue(store *s, const store_log_row *row)
+{
+    if (!row->tenant_id) {
+        return; /* every row belongs to a tenant */
+    }
+    log_item it;
+    it.ts_ms = row->ts_ms;
+    it.duration_ms = row->duration_ms;
+    it.status = row->status;
+    log_text(it.tenant, sizeof it.tenant, row->tenant_id);
+    log_text(it.token, sizeof it.token, row->token_id);
+    log_text(it.tool, sizeof it.tool, row->tool);
+    log_text(it.error, sizeof it.error, row->error_message);
+    log_writer_ensure(s);
+
+    pthread_mutex_lock(&s->log_mu);
+    if (s->log_pending >= STORE_LOG_QUEUE_MAX) {
+        log_drop_oldest_locked(s);
+    }
+    log_block *b = s->log_tail;
+    if (!b || b->count == LOG_BLOCK_ROWS) {
+        b = log_block_take_locked(s);
+        if (b) {
+            if (s->log_tail) {
+                s->log_tail->next = b;
+            } else {
+                s->log_head = b;
+            }
+            s->log_tail = b;
+        }
+    }
+    bool wake = false;
+    if (b) {
+        b->rows[b->count++] = it;
+        s->log_pending++;
+        wake = s->log_pending == STORE_LOG_FLUSH_ROWS;
+    } else {
+        atomic_fetch_add(&s->log_dropped, 1);
+    }
+    uint64_t warn =
+        atomic_load(&s->log_dropped) != s->log_dropped_warned ? log_warn_due_locked(s) : 0;
+    pthread_mutex_unlock(&s->log_mu);
+    log_warn_dropped(warn);
+    if (wake) {
+        pthread_mutex_lock(&s->touch_mu);
+        s->log_wake = true;
+        pthread_cond_signal(&s->touch_cv);
+        pthread_mutex_unlock(&s->touch_mu);
+    }
+}
+
+uint64_t store_log_dropped(const store *s)
+{
+    return atomic_load(&s->log_dropped);
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v[0]) {
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, i);
+    }
+}
+
+/* insert the chain's rows in one transaction on the writer's connection (wmu held) */
+static err log_insert_chain(store *s, const log_block *chain)
+{
+    sqlite3 *db = writer_db(s);
+    if (!db || !exec(db, "BEGIN IMMEDIATE")) {
+        return ERR_IO;
+    }
+    sqlite3_stmt *st = prepare(db, "INSERT INTO request_log (ts, tenant_id, token_id, tool,"
+                                   " duration_ms, status, error_message)"
+                                   " VALUES (?, ?, ?, ?, ?, ?, ?)");
+    err e = st ? ERR_OK : ERR_IO;
+    size_t done = 0;
+    for (const log_block *b = chain; e == ERR_OK && b; b = b->next) {
+        for (size_t i = b->first; e == ERR_OK && i < b->count; i++) {
+            if (++done % LOG_YIELD_ROWS == 0) {
+                sched_yield(); /* a request thread waiting for this core gets it now */
+            }
+            const log_item *it = &b->rows[i];
+            sqlite3_bind_int64(st, 1, it->ts_ms);
+            sqlite3_bind_text(st, 2, it->tenant, -1, SQLITE_STATIC);
+            bind_text_or_null(st, 3, it->token);
+            bind_text_or_null(st, 4, it->tool);
+            sqlite3_bind_int64(st, 5, it->duration_ms);
+            sqlite3_bind_int(st, 6, it->status);
+            bind_text_or_null(st, 7, it->error);
+            e = step_done(db, st);
+            sqlite3_reset(st);
+        }
+    }
+    sqlite3_finalize(st);
+    if (e == ERR_OK && !exec(db, "COMMIT")) {
+        e = ERR_IO;
+    }
+    if (e != ERR_OK) {
+        exec(db, "ROLLBACK");
+    }
+    return e;
+}
+
+/* write every pending row now; on failure they go back to the front of the queue */
+static err log_write_pending(store *s)
+{
+    pthread_mutex_lock(&s->wmu);
+    pthread_mutex_lock(&s->log_mu);
+    log_block *chain = s->log_head;
+    size_t n = s->log_pending;
+    s->log_head = s->log_tail = NULL;
+    s->log_pending = 0;
+    pthread_mutex_unlock(&s->log_mu);
+    err e = chain ? log_insert_chain(s, chain) : ERR_OK;
+    uint64_t warn = 0;
+    pthread_mutex_lock(&s->log_mu);
+    if (e == ERR_OK) {
+        while (chain) {
+            log_block *next = chain->next;
+            log_recycle_locked(s, chain);
+            chain = next;
+        }
+    } else {
+        log_block *last = chain;
+        while (last->next) {
+            last = last->next;
+        }
+        last->next = s->log_head;
+        s->log_head = chain;
+        if (!s->log_tail) {
+            s->log_tail = last;
+        }
+        s->log_pending += n;
+        while (s->log_pending > STORE_LOG_QUEUE_MAX) {
+            log_drop_oldest_locked(s);
+        }
+        warn = log_warn_due_locked(s);
+    }
+    pthread_mutex_unlock(&s->log_mu);
+    pthread_mutex_unlock(&s->wmu);
+    log_warn_dropped(warn);
+    return e;
+}
+
+/* at close: rows that could not be written are counted and reported; the blocks freed */
+static void log_release(store *s)
+{
+    uint64_t lost = 0;
+    for (log_block *b = s->log_head, *next; b; b = next) {
+        next = b->next;
+        lost += b->count - b->first;
+        xfree(b);
+    }
+    s->log_head = s->log_tail = NULL;
+    for (int i = 0; i < LOG_SPARE_BLOCKS; i++) {
+        xfree(s->log_spare[i]);
+        s->log_spare[i] = NULL;
+    }
+    if (lost) {
+        log_warn("store: %" PRIu64 " request log row%s could not be written before closing", lost,
+                 lost == 1 ? "" : "s");
+    }
+    xfree(s->prune.tenant);
+    s->prune.tenant = NULL;
+    sqlite3_close(s->rdb);
+    s->rdb = NULL;
+}
+
+/* the retention in days of tenant: its settings' request_log_retention_days when that is an
+   integer in range, else default_days (a tenant missing from the store, say a config token's
+   tenant that was never created, keeps the default) */
+static int tenant_retention_days(sqlite3 *db, const char *tenant, int default_days)
+{
+    sqlite3_stmt *st = prepare(db, "SELECT json_extract(settings, '$.request_log_retention_days')"
+                                   " FROM tenants WHERE id = ? AND json_valid(settings)");
+    int days = default_days;
+    if (st) {
+        bind_text(st, 1, tenant);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
+            int64_t v = sqlite3_column_int64(st, 0);
+            if (v >= STORE_RETENTION_MIN_DAYS && v <= STORE_RETENTION_MAX_DAYS) {
+                days = (int)v;
+            }
+        }
+    }
+    sqlite3_finalize(st);
+    return days;
+}
+
+/* One unit of a pass on the writer's connection (wmu held): a batch of deletions for the
+   current tenant, or the move to the next tenant that has rows. 1: more to do, 0: the pass is
+   over, -1: the database failed. */
+static int prune_step(store *s, prune_cursor *c)
+{
+    sqlite3 *db = writer_db(s);
+    if (!db) {
+        return -1;
+    }
+    if (c->in_tenant) {
+        sqlite3_stmt *st = prepare(
+            db, "DELETE FROM request_log WHERE rowid IN (SELECT rowid FROM"
+                " request_log WHERE tenant_id = ? AND ts < ? LIMIT " STR(STORE_PRUNE_BATCH) ")");
+        if (!st) {
+            return -1;
+        }
+        bind_text(st, 1, c->tenant);
+        sqlite3_bind_int64(st, 2, c->cutoff);
+        err e = step_done(db, st);
+        int n = e == ERR_OK ? sqlite3_changes(db) : 0;
+        sqlite3_finalize(st);
+        if (e != ERR_OK) {
+            return -1;
+        }
+        c->deleted += n;
+        c->in_tenant = n >= STORE_PRUNE_BATCH;
+        return 1;
+    }
+    sqlite3_stmt *st =
+        c->tenant ? prepare(db, "SELECT tenant_id FROM request_log WHERE tenant_id > ?"
+                                " ORDER BY tenant_id LIMIT 1")
+                  : prepare(db, "SELECT tenant_id FROM request_log ORDER BY tenant_id LIMIT 1");
+    if (!st) {
+        return -1;
+    }
+    if (c->tenant) {
+        bind_text(st, 1, c->tenant);
+    }
+    int rc = sqlite3_step(st);
+    int out = -1;
+    if (rc == SQLITE_DONE) {
+        out = 0;
+    } else if (rc == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        char *next = xstrdup(t ? (const char *)t : "");
+        if (next) {
+            xfree(c->tenant);
+            c->tenant = next;
+            int days = tenant_retention_days(db, c->tenant, c->default_days);
+            c->cutoff = c->now_ms - (int64_t)days * 86400000;
+            c->in_tenant = true;
+            out = 1;
+        }
+    } else {
+        log_error("store: %s", sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
+static int clamp_days(int days)
+{
+    return days < STORE_RETENTION_MIN_DAYS   ? STORE_RETENTION_MIN_DAYS
+           : days > STORE_RETENTION_MAX_DAYS ? STORE_RETENTION_MAX_DAYS
+                                             : days;
+}
+
+void store_set_log_retention(store *s, int days)
+{
+    atomic_store(&s->log_retention_days, clamp_days(days));
+    log_writer_ensure(s);
+}
+
+err store_log_prune(store *s, int64_t now_ms, int default_days, int64_t *deleted)
+{
+    if (deleted) {
+        *deleted = 0;
+    }
+    if (default_days < STORE_RETENTION_MIN_DAYS || default_days > STORE_RETENTION_MAX_DAYS) {
+        return ERR_INVALID_ARGUMENTS;
+    }
+    prune_cursor c = {.active = true, .now_ms = now_ms, .default_days = default_days};
+    int r;
+    do {
+        pthread_mutex_lock(&s->wmu);
+        r = prune_step(s, &c);
+        pthread_mutex_unlock(&s->wmu);
+    } while (r > 0);
+    xfree(c.tenant);
+    if (deleted) {
+        *deleted = c.deleted;
+    }
+    return r < 0 ? ERR_IO : ERR_OK;
+}
+
+/* the writer's tick: flush the queue, then a little of the current pruning pass */
+static void log_tick(store *s)
+{
+    (void)log_write_pending(s); /* a failure keeps the rows queued and warns */
+    int days = atomic_load(&s->log_retention_days);
+    int64_t start = clock_mono_ms();
+    if (days <= 0) {
+        return;
+    }
+    prune_cursor *c = &s->prune;
+    if (!c->active) {
+        if (start < s->prune_next_ms) {
+            return;
+        }
+        xfree(c->tenant);
+        *c = (prune_cursor){.active = true, .now_ms = clock_wall_ms(), .default_days = days};
+    }
+    int batches = 0;
+    while (batches < PRUNE_BATCHES_PER_TICK && clock_mono_ms() - start < PRUNE_TICK_BUDGET_MS) {
+        pthread_mutex_lock(&s->wmu);
+        bool deleting = c->in_tenant;
+        int r = prune_step(s, c);
+        pthread_mutex_unlock(&s->wmu);
+        if (r <= 0) {
+            if (c->deleted > 0) {
+                log_info("store: request log rows older than their retention pruned: %" PRId64,
+                         c->deleted);
+            }
+            c->active = false;
+            s->prune_next_ms = clock_mono_ms() + PRUNE_EVERY_MS;
+            break;
+        }
+        batches += deleting;
+    }
+}
+
+/* ---- stats ---- */
+
+/* the int64 columns of a one-row query, with tenant (if not NULL) and since (if >= 0) bound in
+   that order */
+static bool stats_query(sqlite3 *db, const char *sql, const char *tenant, int64_t since,
+                        int64_t *out, int ncols)
+{
+    sqlite3_stmt *st = prepare(db, sql);
+    if (!st) {
+        return false;
+    }
+    int i = 1;
+    if (tenant) {
+        bind_text(st, i++, tenant);
+    }
+    if (since >= 0) {
+        sqlite3_bind_int64(st, i, since);
+    }
+    bool ok = sqlite3_step(st) == SQLITE_ROW;
+    for (int c = 0; ok && c < ncols; c++) {
+        out[c] = sqlite3_column_int64(st, c);
+    }
+    if (!ok) {
+        log_error("store: stats: %s", sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(st);
+    return ok;
+}
+
+err store_stats_get(store *s, const char *tenant_id, int64_t now_ms, store_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    int64_t since = now_ms - (int64_t)24 * 3600 * 1000;
+    if (since < 0) {
+        since = 0;
+    }
+    pthread_mutex_lock(&s->rmu);
+    if (!s->rdb) {
+        char why[sizeof s->path + 256];
+        s->rdb = open_conn(s->path, why, sizeof why);
+        if (!s->rdb) {
+            log_error("store: %s", why);
+            pthread_mutex_unlock(&s->rmu);
+            return ERR_IO;
+        }
+    }
+    sqlite3 *db = s->rdb;
+    err e = ERR_IO;
+    /* one read transaction: the counts are of one snapshot */
+    if (exec(db, "BEGIN")) {
+        int64_t t[2] = {0, 0};
+        const char *ten = tenant_id;
+        bool ok =
+            stats_query(db,
+                        ten ? "SELECT count(*), coalesce(sum(storage_used_bytes), 0) FROM tenants"
+                              " WHERE id = ?"
+                            : "SELECT count(*), coalesce(sum(storage_used_bytes), 0) FROM tenants",
+                        ten, -1, t, 2);
+        if (ok && ten && t[0] == 0) {
+            e = ERR_NOT_FOUND;
+            ok = false;
+        }
+        out->tenants = t[0];
+        out->storage_used_bytes = t[1];
+        ok = ok &&
+             stats_query(db,
+                         ten ? "SELECT count(*) FROM workspaces WHERE tenant_id = ?"
+                             : "SELECT count(*) FROM workspaces",
+                         ten, -1, &out->workspaces, 1) &&
+             stats_query(db,
+                         ten ? "SELECT count(*) FROM request_log WHERE tenant_id = ? AND ts >= ?"
+                             : "SELECT count(*) FROM request_log WHERE ts >= ?",
+                         ten, since, &out->requests_24h, 1) &&
+             /* `status = 429` literally: the partial indexes of 0002 hold only those rows */
+             stats_query(db,
+                         ten ? "SELECT count(*) FROM request_log WHERE tenant_id = ? AND"
+                               " status = 429 AND ts >= ?"
+                             : "SELECT count(*) FROM request_log WHERE status = 429 AND ts >= ?",
+                         ten, since, &out->rate_limit_hits_24h, 1);
+        if (ok) {
+            e = ERR_OK;
+        }
+        exec(db, "COMMIT");
+    }
+    pthread_mutex_unlock(&s->rmu);
+    if (e != ERR_OK) {
+        memset(out, 0, sizeof *out);
+    }
+    return e;
+}
+
+/* ---- storage quota (issue 5, QUOTA) ---- */
+
+err store_tenant_quota(store *s, const char *id, int64_t *quota, int64_t *used)
+{
+    *quota = -1;
+    *used = 0;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st =
+        prepare(s->db, "SELECT storage_quota_bytes, storage_used_bytes FROM tenants WHERE id = ?");
+    err e = ERR_IO;
+    if (st) {
+        bind_text(st, 1, id);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *quota = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
+            *used = sqlite3_column_int64(st, 1);
+            e = ERR_OK;
+        } else if (rc == SQLITE_DONE) {
+            e = ERR_NOT_FOUND;
+        } else {
+            log_error("store: %s", sqlite3_errmsg(s->db));
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+err store_tenant_storage_set(store *s, const char *id, int64_t bytes)
+{
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = prepare(s->db, "UPDATE tenants SET storage_used_bytes = ? WHERE id = ?");
+    err e = ERR_IO;
+    if (st) {
+        sqlite3_bind_int64(st, 1, bytes < 0 ? 0 : bytes);
+        bind_text(st, 2, id);
+        if (sqlite3_step(st) == SQLITE_DONE) {
+            e = sqlite3_changes(s->db) > 0 ? ERR_OK : ERR_NOT_FOUND;
+        } else {
+            log_error("store: %s", sqlite3_errmsg(s->db));
         }
     }
     sqlite3_finalize(st);

@@ -10,14 +10,19 @@
 #include "core/clock.h"
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "limit/policy.h"
+#include "limit/share.h"
 #include "tools/alias.h"
 #include "tools/args.h"
 #include "tools/registry.h"
 
 #define MAX_TOOLS 64
 
+/* rate charging (LIMITS): a bucket per credential (sized by its tier), one per tenant (sized by
+   the tier's tenantBurst/tenantRps; DESIGN §11.10), and the tenants' shares of maxConcurrency */
 static limiter *key_limiter;
-static atomic_int inflight;
+static limiter *tenant_limiter;
+static share_table *shares;
 static atomic_ullong counts[MAX_TOOLS][OUTCOME__COUNT];
 
 void dispatch_setup(void)
@@ -25,11 +30,62 @@ void dispatch_setup(void)
     if (!key_limiter) {
         key_limiter = limiter_new(10000);
     }
+    if (!tenant_limiter) {
+        tenant_limiter = limiter_new(10000);
+    }
+    if (!shares) {
+        shares = share_new(10000);
+    }
 }
 
-bool dispatch_charge(const config *c, const principal *who, int cost, rate_state *st)
+/* the key bucket, then the tenant bucket; a tenant refusal gives the key's charge back */
+static bool charge(const principal *who, const cfg_tier *t, int cost, rate_state *st,
+                   const char **policy)
 {
-    return limiter_take(key_limiter, who->token_id, c->key_burst, c->key_rps, cost, st);
+    *policy = "key";
+    if (!limiter_take(key_limiter, who->token_id, t->burst, t->rps, cost, st)) {
+        return false;
+    }
+    rate_state ts;
+    if (!limiter_take(tenant_limiter, who->tenant_id, t->tenant_burst, t->tenant_rps, cost, &ts)) {
+        limiter_refund(key_limiter, who->token_id, cost);
+        *st = ts;
+        *policy = "tenant";
+        return false;
+    }
+    return true;
+}
+
+static void uncharge(const principal *who, int cost)
+{
+    limiter_refund(key_limiter, who->token_id, cost);
+    limiter_refund(tenant_limiter, who->tenant_id, cost);
+}
+
+/* the probing cost of a refused call (tools.md §1.10): never below zero, never refused */
+static void probe(const config *c, const principal *who)
+{
+    const cfg_tier *t = limit_tier_for(c, who->tier);
+    limiter_drain(key_limiter, who->token_id, t->burst, t->rps, 1);
+    limiter_drain(tenant_limiter, who->tenant_id, t->tenant_burst, t->tenant_rps, 1);
+}
+
+bool dispatch_charge(const config *c, const principal *who, int cost, rate_state *st,
+                     const char **policy)
+{
+    return charge(who, limit_tier_for(c, who->tier), cost, st, policy);
+}
+
+/* the action a call names: its argument, else the schema's default (a call of ctx_search
+   without action is a regex search), else NULL */
+static const char *call_action(const tool_def *d, const json_t *args)
+{
+    const char *a = json_string_value(json_object_get(args, "action"));
+    if (a) {
+        return a;
+    }
+    json_t *prop = json_object_get(json_object_get(d->schema, "properties"), "action");
+    return json_string_value(json_object_get(prop, "default"));
 }
 
 uint64_t dispatch_count(size_t tool_index, dispatch_outcome o)
@@ -48,6 +104,8 @@ void dispatch_res_release(dispatch_res *r)
     buf_release(&r->out.text);
     json_decref(r->out.structured);
     r->out.structured = NULL;
+    json_decref(r->error_data); /* quota */
+    r->error_data = NULL;
 }
 
 bool dispatch_channel_ok(const char *c)
@@ -105,6 +163,13 @@ static const cfg_workspace *resolve_workspace(const dispatch_req *req, const cha
         }
         return ws;
     }
+    /* DESIGN §11.4 (ADMIN): the tenant's settings.default_workspace_id, which the snapshot
+       carries (read from the store when it was built, not per request) */
+    const char *tenant_def = config_tenant_default(c, tenant);
+    const cfg_workspace *tws = tenant_def ? config_workspace(c, tenant, tenant_def) : NULL;
+    if (tws) {
+        return tws;
+    }
     if (c->default_workspace_id) {
         const cfg_workspace *ws = config_workspace(c, tenant, c->default_workspace_id);
         if (ws) {
@@ -113,19 +178,31 @@ static const cfg_workspace *resolve_workspace(const dispatch_req *req, const cha
     }
     const cfg_workspace *only = NULL;
     size_t n = 0;
+    char ids[200] = "";
+    size_t il = 0;
     for (size_t i = 0; i < c->n_workspaces; i++) {
         if (strcmp(c->workspaces[i].tenant, tenant) == 0) {
             only = &c->workspaces[i];
             n++;
+            if (il < sizeof ids) {
+                int w = snprintf(ids + il, sizeof ids - il, "%s%s", il ? ", " : "", only->id);
+                il = w < 0 || (size_t)w >= sizeof ids - il ? sizeof ids : il + (size_t)w;
+            }
         }
     }
     if (n == 1) {
         return only;
     }
-    refuse(res, ERR_UNKNOWN_WORKSPACE, OUTCOME_DENIED,
-           n == 0 ? "no workspace is configured for this token's tenant"
-                  : "no workspace named: send workspaceId in the body or arguments, or the "
-                    "x-leanctx-workspace header");
+    if (n == 0) {
+        refuse(res, ERR_UNKNOWN_WORKSPACE, OUTCOME_DENIED,
+               "no workspace is configured for this token's tenant");
+    } else {
+        refuse(res, ERR_UNKNOWN_WORKSPACE, OUTCOME_DENIED,
+               "no workspace named: send workspaceId in the body or arguments, or the "
+               "x-leanctx-workspace header (this tenant has %zu: %s%s), or set the tenant's "
+               "settings.default_workspace_id",
+               n, ids, il >= sizeof ids ? ", ..." : "");
+    }
     return NULL;
 }
 
@@ -176,8 +253,15 @@ void tool_dispatch(const dispatch_req *req, dispatch_res *res)
         d = registry_find(al->target);
     }
     if (!d) {
-        limiter_drain(key_limiter, who->token_id, c->key_burst, c->key_rps, 1);
+        probe(c, who);
         refuse(res, ERR_UNKNOWN_TOOL, OUTCOME_DENIED, "unknown tool: %.100s", req->name);
+        goto out;
+    }
+    if (!config_tenant_tool_allowed(c, who->tenant_id, registry_index(d))) {
+        /* not listed for this tenant (registry_visible), so not callable either */
+        probe(c, who);
+        refuse(res, ERR_UNKNOWN_TOOL, OUTCOME_DENIED,
+               "unknown tool: %.100s (not in this tenant's settings.allowed_tools)", req->name);
         goto out;
     }
     if (!json_is_object(args)) {
@@ -189,8 +273,9 @@ void tool_dispatch(const dispatch_req *req, dispatch_res *res)
     if (d->needs) {
         d->needs(args, &need, &cost);
     }
+    cost = limit_tool_cost(c, registry_index(d), call_action(d, args), cost); /* toolCosts */
     if ((who->scopes & need) != need) {
-        limiter_drain(key_limiter, who->token_id, c->key_burst, c->key_rps, 1);
+        probe(c, who);
         res->needed = need;
         buf names;
         buf_init(&names, 256);
@@ -249,25 +334,36 @@ void tool_dispatch(const dispatch_req *req, dispatch_res *res)
         goto out;
     }
 
-    if (!limiter_take(key_limiter, who->token_id, c->key_burst, c->key_rps, cost, &res->rate)) {
-        res->has_rate = true;
-        res->rate_policy = "key";
+    res->has_rate = true;
+    if (!charge(who, limit_tier_for(c, who->tier), cost, &res->rate, &res->rate_policy)) {
         buf_release(&unknown);
         refuse(res, ERR_RATE_LIMITED, OUTCOME_RATE_LIMITED,
-               "rate limit exceeded for this key; retry in %.0f s",
+               "rate limit exceeded for this %s; retry in %.0f s",
+               strcmp(res->rate_policy, "tenant") == 0 ? "tenant" : "key",
                res->rate.retry_after < 1 ? 1 : ceil(res->rate.retry_after));
         goto out;
     }
-    res->has_rate = true;
-    res->rate_policy = "key";
-    if (atomic_fetch_add(&inflight, 1) >= c->max_concurrency) {
-        atomic_fetch_sub(&inflight, 1);
-        limiter_refund(key_limiter, who->token_id, cost);
-        res->rate_policy = "concurrency";
+    /* the tenant setting max_concurrency comes with the snapshot (0 = none) */
+    share_slot *slot = NULL;
+    int share = 0;
+    share_result sr = share_acquire(shares, who->tenant_id, c->max_concurrency,
+                                    limit_tenant_max_concurrency(c, who->tenant_id), &slot, &share);
+    if (sr != SHARE_OK) {
+        uncharge(who, cost);
         buf_release(&unknown);
-        refuse(res, ERR_CONCURRENCY_LIMITED, OUTCOME_RATE_LIMITED,
-               "too many tool calls in flight (maxConcurrency=%d); retry in 1 s",
-               c->max_concurrency);
+        if (sr == SHARE_TENANT_FULL) {
+            res->rate_policy = "tenant-concurrency";
+            res->rate.capacity = share;
+            refuse(res, ERR_CONCURRENCY_LIMITED, OUTCOME_RATE_LIMITED,
+                   "too many tool calls in flight for this tenant (it may have %d of "
+                   "maxConcurrency=%d now); retry in 1 s",
+                   share, c->max_concurrency);
+        } else {
+            res->rate_policy = "concurrency";
+            refuse(res, ERR_CONCURRENCY_LIMITED, OUTCOME_RATE_LIMITED,
+                   "too many tool calls in flight (maxConcurrency=%d); retry in 1 s",
+                   c->max_concurrency);
+        }
         goto out;
     }
 
@@ -288,7 +384,7 @@ void tool_dispatch(const dispatch_req *req, dispatch_res *res)
         .progress_ctx = req->progress_ctx,
     };
     err rc = d->handler(&call, &res->out);
-    atomic_fetch_sub(&inflight, 1);
+    share_release(shares, slot);
     int64_t end = clock_mono_ns();
 
     if (rc == ERR_CANCELLED || (rc == ERR_OK && end > call.deadline_ns)) {
@@ -302,6 +398,9 @@ void tool_dispatch(const dispatch_req *req, dispatch_res *res)
         /* an index build refused or stopped by the tenant's storage quota (tools.md §3.5) */
         refuse(res, ERR_QUOTA_EXCEEDED, OUTCOME_DENIED, "%s",
                res->out.text.ptr ? res->out.text.ptr : "storage quota exceeded");
+        /* the numbers (used_bytes, quota_bytes, requested_bytes) go into the error body */
+        res->error_data = res->out.structured;
+        res->out.structured = NULL;
     } else if (rc != ERR_OK) {
         log_error("tool '%s' failed: %s", d->name, err_code(rc));
         refuse(res, ERR_INTERNAL, OUTCOME_ERROR, "internal error in %s", d->name);

@@ -3,11 +3,13 @@
  * tool_dispatch() decides, in this order (tools.md §1.10): the tool exists (unknown_tool), the
  * caller holds its scopes for this action (scope_denied), the workspace resolves within the
  * caller's tenant (unknown_workspace), the arguments fit the schema (invalid_arguments), the
- * caller's bucket has the call's cost (rate_limited), a concurrency slot is free
- * (concurrency_limited); then it runs the handler under the deadline and cancels the work when
- * the deadline passes (request_timeout). Refusals before the run charge 1 unit of probing cost
- * to the key bucket without refusing for it. Every outcome is counted (metrics) and described
- * in the result's audit fields; the transport writes the audit line when its response is done. */
+ * caller's key bucket and then its tenant's bucket have the call's cost (toolCosts, else the
+ * tool table; rate_limited), a concurrency slot is free within maxConcurrency and the tenant's
+ * share of it (concurrency_limited); then it runs the handler under the deadline and cancels the
+ * work when the deadline passes (request_timeout). Refusals before the run charge 1 unit of
+ * probing cost to the key and tenant buckets without refusing for it. Every outcome is counted
+ * (metrics) and described in the result's audit fields; the transport writes the audit line when
+ * its response is done. */
 #ifndef CTXD_TOOLS_DISPATCH_H
 #define CTXD_TOOLS_DISPATCH_H
 
@@ -51,7 +53,9 @@ typedef struct dispatch_res {
     scope_set needed; /* scope_denied: what the call needs */
     bool has_rate;    /* a key bucket was consulted: headers to send */
     rate_state rate;
-    const char *rate_policy; /* "key" or "concurrency" */
+    /* the bucket the headers describe: "key" (served), or the refusing policy: "key",
+       "tenant", "concurrency", "tenant-concurrency" (rate.capacity = the tenant's share) */
+    const char *rate_policy;
     dispatch_outcome outcome;
     /* audit fields */
     const char *tool;         /* as called */
@@ -61,13 +65,19 @@ typedef struct dispatch_res {
     bool has_args;
     char args_md5[33];
     char args_hmac[65];
+    /* quota (QUOTA): members the error body (REST) or the JSON-RPC error's data (MCP) adds,
+       owned, NULL when none: quota_exceeded gives used_bytes, quota_bytes, requested_bytes */
+    json_t *error_data;
 } dispatch_res;
 
-/* charge cost units to the caller's key bucket outside a tool call (other authenticated
- * requests cost 1, http-conventions.md §1.1); false when it is empty (st says for how long) */
-bool dispatch_charge(const config *c, const principal *who, int cost, rate_state *st);
+/* charge cost units outside a tool call (other authenticated requests cost 1,
+ * http-conventions.md §1.1) to the caller's key bucket and then its tenant's bucket, sized by the
+ * caller's tier; false when one is empty: *policy names it ("key" or "tenant") and st says for
+ * how long. On success st is the key bucket's state and *policy "key". */
+bool dispatch_charge(const config *c, const principal *who, int cost, rate_state *st,
+                     const char **policy);
 
-/* process-wide state: per-key buckets, in-flight count */
+/* process-wide state: per-key and per-tenant buckets, per-tenant in-flight counts */
 void dispatch_setup(void);
 void dispatch_res_init(dispatch_res *r);
 void dispatch_res_release(dispatch_res *r);

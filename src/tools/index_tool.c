@@ -57,18 +57,26 @@ static const char *state_name(ix_state s)
 
 static json_t *status_json(const ix_status *st)
 {
-    return json_pack("{s:s, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, "
-                     "s:s, s:I, s:I, s:s, s:s, s:I, s:I}",
-                     "state", state_name(st->state), "job", st->job[0] ? st->job : NULL, "done",
-                     (json_int_t)st->done, "total", (json_int_t)st->total, "files",
-                     (json_int_t)st->files, "parsed", (json_int_t)st->parsed, "unchanged",
-                     (json_int_t)st->unchanged, "skipped", (json_int_t)st->skipped, "symbols",
-                     (json_int_t)st->symbols, "imports", (json_int_t)st->imports, "calls",
-                     (json_int_t)st->calls, "chunks", (json_int_t)st->chunks, "routes",
-                     (json_int_t)st->routes, "skippedReasons", st->skipped_reasons, "languages",
-                     st->languages, "builtAt", (json_int_t)st->built_at, "buildMs",
-                     (json_int_t)st->build_ms, "commit", st->commit, "head", st->head, "pending",
-                     (json_int_t)st->pending, "storageBytes", (json_int_t)st->storage_bytes);
+    json_t *o = json_pack(
+        "{s:s, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, "
+        "s:s, s:I, s:I, s:s, s:s, s:I, s:I}",
+        "state", state_name(st->state), "job", st->job[0] ? st->job : NULL, "done",
+        (json_int_t)st->done, "total", (json_int_t)st->total, "files", (json_int_t)st->files,
+        "parsed", (json_int_t)st->parsed, "unchanged", (json_int_t)st->unchanged, "skipped",
+        (json_int_t)st->skipped, "symbols", (json_int_t)st->symbols, "imports",
+        (json_int_t)st->imports, "calls", (json_int_t)st->calls, "chunks", (json_int_t)st->chunks,
+        "routes", (json_int_t)st->routes, "skippedReasons", st->skipped_reasons, "languages",
+        st->languages, "builtAt", (json_int_t)st->built_at, "buildMs", (json_int_t)st->build_ms,
+        "commit", st->commit, "head", st->head, "pending", (json_int_t)st->pending, "storageBytes",
+        (json_int_t)st->storage_bytes);
+    if (o && st->quota_bytes >= 0) {
+        json_object_set_new(o, "tenantStorageBytes", json_integer(st->tenant_bytes));
+        json_object_set_new(o, "storageQuotaBytes", json_integer(st->quota_bytes));
+    }
+    if (o && st->last_stop[0]) {
+        json_object_set_new(o, "lastStop", json_string(st->last_stop));
+    }
+    return o;
 }
 
 static err status_action(tool_call *call, tool_out *out)
@@ -99,6 +107,19 @@ static void on_progress(void *vctx, int64_t done, int64_t total, const char *mes
     }
 }
 
+/* 507 quota_exceeded (tools.md §3.5): the sentence, and the numbers the error body carries
+   (dispatch moves structuredContent into it: used_bytes, quota_bytes, requested_bytes) */
+static err quota_refusal(const ix_summary *sum, tool_out *out)
+{
+    buf_truncate(&out->text, 0);
+    buf_puts(&out->text, sum->why);
+    json_decref(out->structured);
+    out->structured = json_pack("{s:I, s:I, s:I}", "used_bytes", (json_int_t)sum->quota_used,
+                                "quota_bytes", (json_int_t)sum->quota_bytes, "requested_bytes",
+                                (json_int_t)sum->quota_requested);
+    return ERR_QUOTA_EXCEEDED;
+}
+
 err ixt_build(tool_call *call, tool_out *out, bool full, const char *subpath, bool wait,
               ix_status *final)
 {
@@ -110,10 +131,8 @@ err ixt_build(tool_call *call, tool_out *out, bool full, const char *subpath, bo
     memset(&sum, 0, sizeof sum);
     if (!wait) {
         if (!index_build(call->cfg, call->ws, full, subpath, false, NULL, NULL, NULL, &sum, &st)) {
-            if (sum.stopped && strstr(sum.why, "quota")) {
-                buf_truncate(&out->text, 0);
-                buf_printf(&out->text, "%s", sum.why);
-                return ERR_QUOTA_EXCEEDED;
+            if (sum.over_quota) {
+                return quota_refusal(&sum, out);
             }
             return tool_fail(out, "conflict", "index build of workspace '%s' could not start: %s",
                              call->ws->id, sum.why[0] ? sum.why : "unknown reason");
@@ -154,6 +173,9 @@ err ixt_build(tool_call *call, tool_out *out, bool full, const char *subpath, bo
     if (final) {
         *final = st;
     }
+    if (!ok && sum.over_quota) {
+        return quota_refusal(&sum, out);
+    }
     if (ok) {
         buf_printf(&out->text,
                    "index built: %lld files (%lld parsed, %lld unchanged, %lld skipped), %lld "
@@ -171,11 +193,6 @@ err ixt_build(tool_call *call, tool_out *out, bool full, const char *subpath, bo
                              "action=status later)");
         out->structured = status_json(&st);
         return ERR_OK;
-    }
-    if (sum.stopped && strstr(sum.why, "quota")) {
-        buf_truncate(&out->text, 0);
-        buf_printf(&out->text, "%s", sum.why);
-        return ERR_QUOTA_EXCEEDED;
     }
     return tool_fail(out, "conflict", "index build of workspace '%s' did not complete: %s",
                      call->ws->id, sum.why[0] ? sum.why : "see the server log");

@@ -80,9 +80,10 @@ size_t registry_index(const tool_def *d)
     return (size_t)(d - table);
 }
 
-bool registry_visible(const tool_def *d, scope_set scopes)
+bool registry_visible(const tool_def *d, const config *c, const principal *who)
 {
-    return (d->scopes & scopes) == d->scopes;
+    return (d->scopes & who->scopes) == d->scopes &&
+           config_tenant_tool_allowed(c, who->tenant_id, registry_index(d));
 }
 
 json_t *registry_describe(const tool_def *d)

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "auth/auth.h"
+#include "config/config.h"
 #include "tools/tool.h"
 
 /* parse every schema; false (with the tool's name in the log) if one is broken: a bug */
@@ -15,8 +17,9 @@ const tool_def *registry_find(const char *name);
  */
 const tool_def *registry_find_callable(const char *name);
 size_t registry_index(const tool_def *d);
-/* listed for a caller holding `scopes` (the base scopes of the tool are all held) */
-bool registry_visible(const tool_def *d, scope_set scopes);
+/* listed for the caller: it holds the base scopes of the tool, and its tenant's
+   settings.allowed_tools (if set, in the snapshot c) name the tool */
+bool registry_visible(const tool_def *d, const config *c, const principal *who);
 /* the MCP/REST description object {name,title,description,inputSchema,annotations} */
 json_t *registry_describe(const tool_def *d);
 

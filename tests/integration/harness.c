@@ -764,3 +764,46 @@ size_t cfg_add_ws(server *s, const char *id, const char *root)
     json_decref(doc);
     return mark;
 }
+
+/* ---- tenants and API keys through the CLI ---- */
+
+int srv_ctl(server *s, char **out, char **err, ...)
+{
+    const char *args[28];
+    int n = 0;
+    va_list ap;
+    va_start(ap, err);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) && n < 24) {
+        args[n++] = a;
+    }
+    va_end(ap);
+    args[n++] = "--config";
+    args[n++] = s->config;
+    args[n] = NULL;
+    return run_ctxd(args, out, err);
+}
+
+void srv_tenant(server *s, const char *id)
+{
+    char *err = NULL;
+    int rc = srv_ctl(s, NULL, &err, "tenant", "create", "--id", id, "--name", id, NULL);
+    cr_assert_eq(rc, 0, "tenant create %s: %s", id, err);
+    free(err);
+}
+
+void srv_key(server *s, const char *tenant_id, const char *perms, const char *extra, char out[128])
+{
+    char *o = NULL, *e = NULL;
+    int rc = extra ? srv_ctl(s, &o, &e, "keys", "create", "--tenant", tenant_id, "--permissions",
+                             perms, extra, NULL)
+                   : srv_ctl(s, &o, &e, "keys", "create", "--tenant", tenant_id, "--permissions",
+                             perms, NULL);
+    cr_assert_eq(rc, 0, "keys create: %s", e);
+    size_t n = strlen(o);
+    cr_assert(n > 1 && o[n - 1] == '\n' && !memchr(o, '\n', n - 1), "one line on stdout: '%s'", o);
+    o[n - 1] = '\0';
+    snprintf(out, 128, "%s", o);
+    free(o);
+    free(e);
+}

@@ -148,4 +148,13 @@ char *index_db_text(server *s, const char *ws_id, const char *sql);
  * running server reloads); returns the log size before the change, for log_wait */
 size_t cfg_add_ws(server *s, const char *id, const char *root);
 
+/* ---- tenants and API keys through the CLI (`ctxd tenant`, `ctxd keys`) ---- */
+/* run ctxd with the words given (NULL-terminated) and then `--config <team.json>`; stdout and
+ * stderr into *out / *err (malloc) when not NULL; returns the exit status */
+int srv_ctl(server *s, char **out, char **err, ...);
+/* `tenant create --id id --name id`; asserts it succeeded */
+void srv_tenant(server *s, const char *id);
+/* `keys create --tenant t --permissions perms [extra]`: the new key into out; asserts */
+void srv_key(server *s, const char *tenant_id, const char *perms, const char *extra, char out[128]);
+
 #endif

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "harness.h"
 
 static const char *const tree_body = "{\"name\":\"ctx_tree\",\"arguments\":{\"depth\":1}}";
@@ -259,8 +261,11 @@ Test(limits, global_bucket)
 {
     server s;
     srv_init(&s);
-    srv_config(&s,
-               "\"maxRps\": 20, \"rateBurst\": 40, \"keyRps\": 100000, \"keyRateBurst\": 100000");
+    /* the tenant bucket, by default as large as the global one, is opened wide too: charged
+       after the global bucket a moment later, it could refuse first by a hair */
+    srv_config(&s, "\"maxRps\": 20, \"rateBurst\": 40, \"keyRps\": 100000, "
+                   "\"keyRateBurst\": 100000, \"rateTiers\": {\"default\": {\"rps\": 100000, "
+                   "\"burst\": 100000, \"tenantRps\": 100000, \"tenantBurst\": 100000}}");
     cr_assert(srv_start(&s));
     /* 90 calls: the 40 of the burst pass, plus what refills at 20/s while they run */
     burst b = run_burst(&s, s.token, 90, "global");
@@ -437,4 +442,368 @@ Test(limits, legacy_rate_limit_headers_when_asked)
     cr_assert_null(resp_header(r, "x-ratelimit-limit"));
     resp_free(r);
     cr_assert_eq(srv_stop(&d), 0);
+}
+
+/* ---- rate tiers, per-tool costs, tenant buckets and shares (issue 5, DESIGN §11.10) ---- */
+
+/* calls until the first refusal (at most max); the refusal is checked as a 429 of that policy
+ * and returned in *refusal (caller frees); *ms is the time the calls took */
+static int calls_until_refused(server *s, const char *token, const char *name, const char *args,
+                               int max, const char *policy, resp **refusal, long long *ms)
+{
+    long long t0 = now_ms();
+    for (int i = 0; i < max; i++) {
+        resp *r = call_tool(s, token, name, args);
+        if (r->status != 200) {
+            *ms = now_ms() - t0;
+            expect_429(r, "rate_limited", policy);
+            *refusal = r;
+            return i;
+        }
+        resp_free(r);
+    }
+    cr_assert_fail("%d calls of %s and no refusal", max, name);
+    return max;
+}
+
+Test(limits, key_of_a_small_tier_gets_its_burst_then_429)
+{
+    server s;
+    srv_init(&s);
+    srv_config(&s, "\"rateTiers\": {\"small\": {\"rps\": 1, \"burst\": 5}}");
+    char key[128], big[128];
+    srv_key(&s, "local", "read", "--tier=small", key);
+    srv_key(&s, "local", "read", NULL, big); /* the tenant's tier: default */
+    cr_assert(srv_start(&s));
+    resp *r = NULL;
+    long long ms = 0;
+    int ok = calls_until_refused(&s, key, "ctx_tree", "{\"depth\":1}", 40, "key", &r, &ms);
+    /* 5, plus one per second the calls took (rps 1) on a slow machine */
+    cr_assert(ok >= 5 && ok <= 5 + (int)(ms / 1000) + 1, "%d passed in %lld ms", ok, ms);
+    if (ms < 900) {
+        cr_assert_eq(ok, 5, "exactly the burst within the first second");
+    }
+    cr_assert_str_eq(resp_header(r, "Retry-After"), "1");
+    cr_assert_str_eq(resp_header(r, "RateLimit-Policy"), "\"key\";q=5;w=5");
+    resp_free(r);
+    /* the other key of the tenant has the default tier's 100 */
+    for (int i = 0; i < 8; i++) {
+        r = call_tool(&s, big, "ctx_tree", "{\"depth\":1}");
+        cr_assert_eq(r->status, 200, "%s", r->body);
+        cr_assert_str_eq(resp_header(r, "RateLimit-Policy"), "\"key\";q=100;w=10");
+        resp_free(r);
+    }
+    /* a key whose tier the config lacks (removed since the key was made) gets the default, and
+       the server warns once, naming the tier and never the key */
+    char orphan[128];
+    srv_key(&s, "local", "read", "--tier=small", orphan);
+    size_t from = log_size(&s);
+    json_t *doc = cfg_load(&s);
+    json_object_del(doc, "rateTiers");
+    cfg_save(&s, doc);
+    json_decref(doc);
+    cr_assert(log_wait(&s, from, "config reloaded", 10000), "no reload");
+    for (int i = 0; i < 7; i++) {
+        r = call_tool(&s, orphan, "ctx_tree", "{\"depth\":1}");
+        cr_assert_eq(r->status, 200, "call %d: %s", i, r->body);
+        cr_assert_str_eq(resp_header(r, "RateLimit-Policy"), "\"key\";q=100;w=10");
+        resp_free(r);
+    }
+    cr_assert(log_wait(&s, from, "rate tier 'small' is not in rateTiers", 5000));
+    char *log = slurp(s.log);
+    const char *first = strstr(log + from, "rate tier 'small'");
+    cr_assert(first && !strstr(first + 1, "rate tier 'small'"), "warned once");
+    cr_assert_null(strstr(log, orphan), "the key is never logged");
+    free(log);
+    cr_assert_eq(srv_stop(&s), 0);
+}
+
+Test(limits, config_token_with_a_tier)
+{
+    server s;
+    srv_init(&s);
+    srv_config(&s, "\"rateTiers\": {\"tiny\": {\"rps\": 0.01, \"burst\": 3}}");
+    json_t *doc = cfg_load(&s);
+    json_object_set_new(json_array_get(json_object_get(doc, "tokens"), 0), "tier",
+                        json_string("tiny"));
+    cfg_save(&s, doc);
+    json_decref(doc);
+    cr_assert(srv_start(&s));
+    resp *r = NULL;
+    long long ms = 0;
+    cr_assert_eq(calls_until_refused(&s, s.token, "ctx_tree", "{\"depth\":1}", 20, "key", &r, &ms),
+                 3);
+    cr_assert_str_eq(resp_header(r, "RateLimit-Policy"), "\"key\";q=3;w=300");
+    resp_free(r);
+    /* other routes spend the same bucket */
+    r = req(&s, "GET", "/v1/manifest", s.token, NULL, NULL);
+    expect_429(r, "rate_limited", "key");
+    resp_free(r);
+    cr_assert_eq(srv_stop(&s), 0);
+}
+
+Test(limits, tool_costs_override_the_table)
+{
+    server s;
+    srv_init(&s);
+    srv_config(&s, "\"keyRateBurst\": 10, \"keyRps\": 0.01, "
+                   "\"toolCosts\": {\"ctx_tree\": 5, \"ctx_glob\": 0}");
+    cr_assert(srv_start(&s));
+    /* a free tool does not move the bucket */
+    for (int i = 0; i < 15; i++) {
+        resp *r = call_tool(&s, s.token, "ctx_glob", "{\"pattern\":\"*.c\"}");
+        cr_assert_eq(r->status, 200, "%s", r->body);
+        cr_assert_str_eq(resp_header(r, "RateLimit"), "\"key\";r=10;t=0");
+        resp_free(r);
+    }
+    resp *r = NULL;
+    long long ms = 0;
+    cr_assert_eq(calls_until_refused(&s, s.token, "ctx_tree", "{\"depth\":1}", 10, "key", &r, &ms),
+                 2, "cost 5 drains a burst of 10 in two calls");
+    /* 5 tokens at 0.01/s */
+    cr_assert_str_eq(resp_header(r, "Retry-After"), "500");
+    resp_free(r);
+    cr_assert_eq(srv_stop(&s), 0);
+}
+
+Test(limits, tool_action_costs_override_the_tool)
+{
+    server s;
+    srv_init(&s);
+    srv_config(&s, "\"keyRateBurst\": 10, \"keyRps\": 0.01, "
+                   "\"toolCosts\": {\"ctx_index:status\": 4, \"ctx_index\": 1, "
+                   "\"ctx_search:regex\": 3}");
+    cr_assert(srv_start(&s));
+    resp *r = call_tool(&s, s.token, "ctx_index", "{\"action\":\"status\"}");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    cr_assert_str_eq(resp_header(r, "RateLimit"), "\"key\";r=6;t=400");
+    resp_free(r);
+    /* no action: the schema's default (regex) is the action priced */
+    r = call_tool(&s, s.token, "ctx_search", "{\"pattern\":\"main\"}");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    cr_assert_str_eq(resp_header(r, "RateLimit"), "\"key\";r=3;t=700");
+    resp_free(r);
+    /* an action without an entry: the tool's own (or the table) */
+    r = call_tool(&s, s.token, "ctx_search", "{\"action\":\"symbol\",\"name\":\"main\"}");
+    cr_assert(r->status == 200, "%s", r->body);
+    cr_assert_str_eq(resp_header(r, "RateLimit"), "\"key\";r=2;t=800");
+    resp_free(r);
+    r = call_tool(&s, s.token, "ctx_index", "{\"action\":\"status\"}");
+    expect_429(r, "rate_limited", "key");
+    resp_free(r);
+    cr_assert_eq(srv_stop(&s), 0);
+}
+
+/* team.json with a workspace for tenants acme and beta; the tenants and keys in the store */
+static void two_tenants(server *s, const char *extra)
+{
+    srv_init(s);
+    char a[600], b[600];
+    dir_write(s, "a/a.txt", "acme\n", a, sizeof a);
+    dir_write(s, "b/b.txt", "beta\n", b, sizeof b);
+    char more[1400];
+    snprintf(more, sizeof more,
+             "{\"id\": \"aws\", \"root\": \"%s/a\", \"tenant\": \"acme\"}, "
+             "{\"id\": \"bws\", \"root\": \"%s/b\", \"tenant\": \"beta\"}",
+             s->dir, s->dir);
+    srv_config_ws(s, more, extra);
+    srv_tenant(s, "acme");
+    srv_tenant(s, "beta");
+}
+
+Test(limits, tenant_bucket_is_shared_by_the_tenants_keys)
+{
+    server s;
+    two_tenants(&s, "\"rateTiers\": {\"team\": {\"rps\": 0.01, \"burst\": 100, "
+                    "\"tenantRps\": 0.01, \"tenantBurst\": 6}}");
+    char a1[128], a2[128], b1[128];
+    srv_key(&s, "acme", "read", "--tier=team", a1);
+    srv_key(&s, "acme", "read", "--tier=team", a2);
+    srv_key(&s, "beta", "read", "--tier=team", b1);
+    cr_assert(srv_start(&s));
+    for (int i = 0; i < 4; i++) {
+        resp *r = call_tool(&s, a1, "ctx_tree", "{}");
+        cr_assert_eq(r->status, 200, "%s", r->body);
+        resp_free(r);
+    }
+    resp *r = NULL;
+    long long ms = 0;
+    cr_assert_eq(calls_until_refused(&s, a2, "ctx_tree", "{}", 10, "tenant", &r, &ms), 2,
+                 "acme's keys together spend its 6");
+    cr_assert_str_eq(resp_header(r, "RateLimit-Policy"), "\"tenant\";q=6;w=600");
+    cr_assert(strstr(json_string_value(json_object_get(r->json, "error")), "for this tenant"), "%s",
+              r->body);
+    resp_free(r);
+    r = call_tool(&s, a1, "ctx_tree", "{}");
+    expect_429(r, "rate_limited", "tenant");
+    resp_free(r);
+    /* routes other than tool calls spend (and are refused by) the tenant bucket too */
+    r = req(&s, "GET", "/v1/tools", a1, NULL, NULL);
+    expect_429(r, "rate_limited", "tenant");
+    resp_free(r);
+    /* beta is not affected */
+    for (int i = 0; i < 6; i++) {
+        r = call_tool(&s, b1, "ctx_tree", "{}");
+        cr_assert_eq(r->status, 200, "beta call %d: %s", i, r->body);
+        cr_assert_str_eq(resp_header(r, "RateLimit-Policy"), "\"key\";q=100;w=10000");
+        resp_free(r);
+    }
+    r = call_tool(&s, b1, "ctx_tree", "{}");
+    expect_429(r, "rate_limited", "tenant");
+    resp_free(r);
+    cr_assert_eq(srv_stop(&s), 0);
+}
+
+Test(limits, a_reload_retunes_tiers_keeping_the_fill_level)
+{
+    server s;
+    srv_init(&s);
+    srv_config(&s, "\"rateTiers\": {\"t\": {\"rps\": 0.01, \"burst\": 10}}");
+    char key[128];
+    srv_key(&s, "local", "read", "--tier=t", key);
+    cr_assert(srv_start(&s));
+    for (int i = 0; i < 8; i++) {
+        resp *r = call_tool(&s, key, "ctx_tree", "{}");
+        cr_assert_eq(r->status, 200, "%s", r->body);
+        resp_free(r);
+    }
+    size_t from = log_size(&s);
+    json_t *doc = cfg_load(&s);
+    json_t *t = json_object_get(json_object_get(doc, "rateTiers"), "t");
+    json_object_set_new(t, "burst", json_integer(20));
+    cfg_save(&s, doc);
+    json_decref(doc);
+    cr_assert(log_wait(&s, from, "config reloaded", 10000), "no reload");
+    /* 2 tokens left: a larger capacity is not a refill */
+    resp *r = NULL;
+    long long ms = 0;
+    cr_assert_eq(calls_until_refused(&s, key, "ctx_tree", "{}", 10, "key", &r, &ms), 2);
+    cr_assert_str_eq(resp_header(r, "RateLimit-Policy"), "\"key\";q=20;w=2000");
+    resp_free(r);
+    cr_assert_eq(srv_stop(&s), 0);
+}
+
+Test(limits, unknown_tiers_are_refused_by_check_config_and_keys_create)
+{
+    server s;
+    srv_init(&s);
+    srv_config(&s, "\"rateTiers\": {\"gold\": {\"rps\": 0, \"burst\": 10}, "
+                   "\"silver\": {\"rps\": 1, \"burst\": 2}}, \"toolCosts\": {\"ctx_shell\": 1}");
+    json_t *doc = cfg_load(&s);
+    json_object_set_new(json_array_get(json_object_get(doc, "tokens"), 0), "tier",
+                        json_string("platinum"));
+    cfg_save(&s, doc);
+    json_decref(doc);
+    char *out = NULL, *err = NULL;
+    const char *args[] = {"check-config", "--config", s.config, NULL};
+    cr_assert_eq(run_ctxd(args, &out, &err), 1, "%s", err);
+    cr_assert(strstr(err, "3 problems"), "%s", err);
+    cr_assert(strstr(err, "rateTiers.gold.rps: must be a number > 0"), "%s", err);
+    cr_assert(strstr(err, "tokens[0].tier: must name a tier of rateTiers (default, silver)"), "%s",
+              err);
+    cr_assert(strstr(err, "toolCosts.ctx_shell: unknown tool"), "%s", err);
+    free(out);
+    free(err);
+    /* serve refuses it too */
+    cr_assert_not(srv_start(&s));
+    /* a valid config: keys create --tier must name one of its tiers */
+    srv_config(&s, "\"rateTiers\": {\"silver\": {\"rps\": 1, \"burst\": 2}}");
+    cr_assert_eq(
+        srv_ctl(&s, &out, &err, "keys", "create", "--tenant", "local", "--tier", "gold", NULL), 2,
+        "%s", err);
+    cr_assert_str_eq(out, "", "no key printed");
+    cr_assert(strstr(err, "no rate tier 'gold'") && strstr(err, "default, silver"), "%s", err);
+    free(out);
+    free(err);
+    char key[128];
+    srv_key(&s, "local", "read", "--tier=silver", key);
+    srv_key(&s, "local", "read", "--tier=default", key);
+}
+
+Test(limits, tenant_concurrency_share)
+{
+    server s;
+    two_tenants(&s, "\"maxConcurrency\": 4, \"searchBudgetMs\": 1500");
+    make_slow_tree(&s, "a/slow", 3000);
+    char a1[128], b1[128];
+    srv_key(&s, "acme", "read", NULL, a1);
+    srv_key(&s, "beta", "read", NULL, b1);
+    make_slow_tree(&s, "b/slow", 3000);
+    cr_assert(srv_start(&s));
+    static const char slow_body[] =
+        "{\"name\":\"ctx_search\",\"arguments\":{\"pattern\":\"" SLOW_PATTERN
+        "\",\"path\":\"slow\"}}";
+    /* acme alone may take more than half: two slow calls, and beta one */
+    bg_req slow[3];
+    bg_start(&slow[0], &s, a1, slow_body);
+    bg_start(&slow[1], &s, a1, slow_body);
+    bg_start(&slow[2], &s, b1, slow_body);
+    usleep(500000);
+    /* 3 of 4 slots held, 2 tenants running: acme's share is ceil(4/2) = 2, and it holds 2 */
+    resp *r = call_tool(&s, a1, "ctx_tree", "{}");
+    long long refused_at = now_ms();
+    expect_429(r, "concurrency_limited", "tenant-concurrency");
+    cr_assert_str_eq(resp_header(r, "Retry-After"), "1");
+    cr_assert_str_eq(resp_header(r, "RateLimit-Policy"),
+                     "\"tenant-concurrency\";q=2;qu=\"concurrent-requests\"");
+    cr_assert_str_eq(resp_header(r, "RateLimit"), "\"tenant-concurrency\";r=0;t=1");
+    cr_assert_eq(json_integer_value(json_object_get(r->json, "retryAfterMs")), 1000);
+    resp_free(r);
+    /* beta, under its share, still gets the last slot */
+    r = call_tool(&s, b1, "ctx_tree", "{}");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    for (int i = 0; i < 3; i++) {
+        resp *sr = bg_join(&slow[i]);
+        cr_assert_eq(sr->status, 200, "%s", sr->body);
+        cr_assert_gt(slow[i].done_ms, refused_at, "slow call %d was over before the refusal", i);
+        resp_free(sr);
+    }
+    /* nothing in flight: acme alone again */
+    r = call_tool(&s, a1, "ctx_tree", "{}");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    cr_assert_eq(srv_stop(&s), 0);
+}
+
+/* the tenant setting max_concurrency (DESIGN §11.12), read from the store into the snapshot */
+Test(limits, tenant_max_concurrency_setting)
+{
+    server s;
+    two_tenants(&s, "\"maxConcurrency\": 8, \"searchBudgetMs\": 1500");
+    make_slow_tree(&s, "a/slow", 3000);
+    char a1[128];
+    srv_key(&s, "acme", "read", NULL, a1);
+    char db[400];
+    snprintf(db, sizeof db, "%s/data/ctxd.db", s.dir);
+    sqlite3 *h = NULL;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(h,
+                              "UPDATE tenants SET settings = '{\"max_concurrency\":1}' "
+                              "WHERE id = 'acme'",
+                              NULL, NULL, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(h));
+    sqlite3_close(h);
+    cr_assert(srv_start(&s));
+    static const char slow_body[] =
+        "{\"name\":\"ctx_search\",\"arguments\":{\"pattern\":\"" SLOW_PATTERN
+        "\",\"path\":\"slow\"}}";
+    bg_req slow;
+    bg_start(&slow, &s, a1, slow_body);
+    usleep(500000);
+    /* alone, but capped at 1 by its setting */
+    resp *r = call_tool(&s, a1, "ctx_tree", "{}");
+    long long refused_at = now_ms();
+    expect_429(r, "concurrency_limited", "tenant-concurrency");
+    cr_assert_str_eq(resp_header(r, "RateLimit-Policy"),
+                     "\"tenant-concurrency\";q=1;qu=\"concurrent-requests\"");
+    resp_free(r);
+    resp *sr = bg_join(&slow);
+    cr_assert_eq(sr->status, 200, "%s", sr->body);
+    cr_assert_gt(slow.done_ms, refused_at, "the slow call was over before the refusal");
+    resp_free(sr);
+    r = call_tool(&s, a1, "ctx_tree", "{}");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    cr_assert_eq(srv_stop(&s), 0);
 }

@@ -7,7 +7,6 @@
 #include <criterion/criterion.h>
 #include <regex.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,49 +40,6 @@ static void down(void)
     srv_cleanup(&S);
 }
 
-/* run ctxd with the config after the verb's words (NULL-terminated); stdout in *out (malloc) */
-static int ctl(char **out, char **err, ...)
-{
-    const char *args[24];
-    int n = 0;
-    va_list ap;
-    va_start(ap, err);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) && n < 20) {
-        args[n++] = a;
-    }
-    va_end(ap);
-    args[n++] = "--config";
-    args[n++] = S.config;
-    args[n] = NULL;
-    return run_ctxd(args, out, err);
-}
-
-static void tenant(const char *id)
-{
-    char *err = NULL;
-    int rc = ctl(NULL, &err, "tenant", "create", "--id", id, "--name", id, NULL);
-    cr_assert_eq(rc, 0, "tenant create %s: %s", id, err);
-    free(err);
-}
-
-/* a new key of tenant with permissions (extra: one more option and its value, may be NULL) */
-static void new_key(const char *tenant_id, const char *perms, const char *extra, char out[128])
-{
-    char *o = NULL, *e = NULL;
-    int rc =
-        extra ? ctl(&o, &e, "keys", "create", "--tenant", tenant_id, "--permissions", perms, extra,
-                    NULL)
-              : ctl(&o, &e, "keys", "create", "--tenant", tenant_id, "--permissions", perms, NULL);
-    cr_assert_eq(rc, 0, "keys create: %s", e);
-    size_t n = strlen(o);
-    cr_assert(n > 1 && o[n - 1] == '\n' && !memchr(o, '\n', n - 1), "one line on stdout: '%s'", o);
-    o[n - 1] = '\0';
-    snprintf(out, 128, "%s", o);
-    free(o);
-    free(e);
-}
-
 static void prefix_of(const char *key, char out[64])
 {
     apikey k;
@@ -113,14 +69,14 @@ Test(tenants, cli_commands, .init = up, .fini = down)
 {
     char *o = NULL, *e = NULL;
     /* create with an id; stdout is the id alone */
-    cr_assert_eq(ctl(&o, &e, "tenant", "create", "--id", "acme", "--name", "Acme Inc.", "--quota",
-                     "1000000", "--tier", "pro", NULL),
+    cr_assert_eq(srv_ctl(&S, &o, &e, "tenant", "create", "--id", "acme", "--name", "Acme Inc.",
+                         "--quota", "1000000", "--tier", "pro", NULL),
                  0, "%s", e);
     cr_assert_str_eq(o, "acme\n");
     free(o);
     free(e);
     /* without --id: 8 lowercase hex */
-    cr_assert_eq(ctl(&o, &e, "tenant", "create", "--name", "Generated", NULL), 0, "%s", e);
+    cr_assert_eq(srv_ctl(&S, &o, &e, "tenant", "create", "--name", "Generated", NULL), 0, "%s", e);
     regex_t re;
     cr_assert_eq(regcomp(&re, "^[0-9a-f]{8}\n$", REG_EXTENDED), 0);
     cr_assert_eq(regexec(&re, o, 0, NULL, 0), 0, "'%s'", o);
@@ -130,28 +86,29 @@ Test(tenants, cli_commands, .init = up, .fini = down)
     free(o);
     free(e);
     /* taken id */
-    cr_assert_eq(ctl(NULL, &e, "tenant", "create", "--id", "acme", "--name", "x", NULL), 1);
+    cr_assert_eq(srv_ctl(&S, NULL, &e, "tenant", "create", "--id", "acme", "--name", "x", NULL), 1);
     cr_assert(strstr(e, "already exists"), "%s", e);
     free(e);
     /* list: the three, local included */
-    cr_assert_eq(ctl(&o, NULL, "tenant", "list", NULL), 0);
+    cr_assert_eq(srv_ctl(&S, &o, NULL, "tenant", "list", NULL), 0);
     cr_assert(strstr(o, "\nacme ") && strstr(o, "\nlocal ") && strstr(o, gen), "%s", o);
     cr_assert(strstr(o, "Acme Inc.") && strstr(o, " pro ") && strstr(o, "1000000"), "%s", o);
     free(o);
     /* show */
-    cr_assert_eq(ctl(&o, NULL, "tenant", "show", "acme", NULL), 0);
+    cr_assert_eq(srv_ctl(&S, &o, NULL, "tenant", "show", "acme", NULL), 0);
     cr_assert(strstr(o, "id: acme\n") && strstr(o, "name: Acme Inc.\n") &&
                   strstr(o, "storage_quota_bytes: 1000000\n") &&
                   strstr(o, "rate_limit_tier: pro\n") && strstr(o, "config workspaces: 1\n"),
               "%s", o);
     free(o);
-    cr_assert_eq(ctl(NULL, &e, "tenant", "show", "--id", "nope", NULL), 1);
+    cr_assert_eq(srv_ctl(&S, NULL, &e, "tenant", "show", "--id", "nope", NULL), 1);
     cr_assert(strstr(e, "no tenant 'nope'"), "%s", e);
     free(e);
 
     /* keys: create prints the key alone on stdout, the rest on stderr */
-    cr_assert_eq(ctl(&o, &e, "keys", "create", "--tenant", "acme", "--permissions", "read", NULL),
-                 0, "%s", e);
+    cr_assert_eq(
+        srv_ctl(&S, &o, &e, "keys", "create", "--tenant", "acme", "--permissions", "read", NULL), 0,
+        "%s", e);
     cr_assert_eq(regcomp(&re, "^ctxd_live_acme_[0-9A-Za-z]{30}_[0-9A-Za-z]{6}\n$", REG_EXTENDED),
                  0);
     cr_assert_eq(regexec(&re, o, 0, NULL, 0), 0, "'%s'", o);
@@ -163,22 +120,24 @@ Test(tenants, cli_commands, .init = up, .fini = down)
     free(o);
     free(e);
     /* unknown permission or scope, missing tenant: refused, nothing created */
-    cr_assert_eq(
-        ctl(NULL, &e, "keys", "create", "--tenant", "acme", "--permissions", "read,root", NULL), 2);
+    cr_assert_eq(srv_ctl(&S, NULL, &e, "keys", "create", "--tenant", "acme", "--permissions",
+                         "read,root", NULL),
+                 2);
     cr_assert(strstr(e, "unknown permission 'root'"), "%s", e);
     free(e);
-    cr_assert_eq(
-        ctl(NULL, &e, "keys", "create", "--tenant", "acme", "--scopes", "search,shell", NULL), 2);
+    cr_assert_eq(srv_ctl(&S, NULL, &e, "keys", "create", "--tenant", "acme", "--scopes",
+                         "search,shell", NULL),
+                 2);
     cr_assert(strstr(e, "unknown scope 'shell'"), "%s", e);
     free(e);
-    cr_assert_eq(ctl(NULL, &e, "keys", "create", "--tenant", "nope", NULL), 1);
+    cr_assert_eq(srv_ctl(&S, NULL, &e, "keys", "create", "--tenant", "nope", NULL), 1);
     cr_assert(strstr(e, "no tenant 'nope'"), "%s", e);
     free(e);
     /* a write key with an extra scope and a tier; the list shows both keys */
     char k2[128], p2[64];
-    new_key("acme", "write", "--scopes=audit", k2);
+    srv_key(&S, "acme", "write", "--scopes=audit", k2);
     prefix_of(k2, p2);
-    cr_assert_eq(ctl(&o, NULL, "keys", "list", "--tenant", "acme", NULL), 0);
+    cr_assert_eq(srv_ctl(&S, &o, NULL, "keys", "list", "--tenant", "acme", NULL), 0);
     cr_assert(strstr(o, prefix) && strstr(o, p2), "%s", o);
     cr_assert(strstr(o, "search,graph,artifacts,index,events,sessionMutations,knowledge,audit"),
               "%s", o);
@@ -186,38 +145,38 @@ Test(tenants, cli_commands, .init = up, .fini = down)
     cr_assert_null(strstr(o, k2), "a listing never shows a key");
     free(o);
     /* revoke: once, then refused; an unknown prefix; a malformed one */
-    cr_assert_eq(ctl(NULL, &e, "keys", "revoke", prefix, NULL), 0);
+    cr_assert_eq(srv_ctl(&S, NULL, &e, "keys", "revoke", prefix, NULL), 0);
     free(e);
-    cr_assert_eq(ctl(NULL, &e, "keys", "revoke", prefix, NULL), 1);
+    cr_assert_eq(srv_ctl(&S, NULL, &e, "keys", "revoke", prefix, NULL), 1);
     cr_assert(strstr(e, "already revoked"), "%s", e);
     free(e);
-    cr_assert_eq(ctl(NULL, &e, "keys", "revoke", "ctxd_live_acme_AAAAAAAA", NULL), 1);
+    cr_assert_eq(srv_ctl(&S, NULL, &e, "keys", "revoke", "ctxd_live_acme_AAAAAAAA", NULL), 1);
     cr_assert(strstr(e, "no key"), "%s", e);
     free(e);
-    cr_assert_eq(ctl(NULL, &e, "keys", "revoke", "acme", NULL), 2);
+    cr_assert_eq(srv_ctl(&S, NULL, &e, "keys", "revoke", "acme", NULL), 2);
     free(e);
-    cr_assert_eq(ctl(&o, NULL, "keys", "list", "--tenant", "acme", NULL), 0);
+    cr_assert_eq(srv_ctl(&S, &o, NULL, "keys", "list", "--tenant", "acme", NULL), 0);
     const char *line = strstr(o, prefix);
     cr_assert(line && strstr(line, "Z "), "%s", o);
     free(o);
 
     /* delete: local refused; acme goes with its keys and its index directory */
-    cr_assert_eq(ctl(NULL, &e, "tenant", "delete", "local", NULL), 1);
+    cr_assert_eq(srv_ctl(&S, NULL, &e, "tenant", "delete", "local", NULL), 1);
     cr_assert(strstr(e, "cannot be deleted"), "%s", e);
     free(e);
     char idx[600];
     dir_write(&S, "data/index/acme/aws.db", "x", idx, sizeof idx);
     cr_assert_eq(access(idx, F_OK), 0);
-    cr_assert_eq(ctl(NULL, &e, "tenant", "delete", "acme", NULL), 0, "%s", e);
+    cr_assert_eq(srv_ctl(&S, NULL, &e, "tenant", "delete", "acme", NULL), 0, "%s", e);
     free(e);
     char idx_dir[600];
     snprintf(idx_dir, sizeof idx_dir, "%s/data/index/acme", S.dir);
     cr_assert_neq(access(idx_dir, F_OK), 0, "the index directory is gone");
-    cr_assert_eq(ctl(NULL, &e, "keys", "list", "--tenant", "acme", NULL), 1);
+    cr_assert_eq(srv_ctl(&S, NULL, &e, "keys", "list", "--tenant", "acme", NULL), 1);
     free(e);
-    cr_assert_eq(ctl(NULL, &e, "tenant", "delete", "acme", NULL), 1);
+    cr_assert_eq(srv_ctl(&S, NULL, &e, "tenant", "delete", "acme", NULL), 1);
     free(e);
-    cr_assert_eq(ctl(&o, NULL, "tenant", "list", NULL), 0);
+    cr_assert_eq(srv_ctl(&S, &o, NULL, "tenant", "list", NULL), 0);
     cr_assert_null(strstr(o, "acme"), "%s", o);
     free(o);
 }
@@ -237,17 +196,18 @@ Test(tenants, odd_tenant_ids_are_refused, .init = up, .fini = down)
                          "0123456789abcdef0123456789abcdefg"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *e = NULL;
-        cr_assert_eq(ctl(NULL, &e, "tenant", "create", "--id", bad[i], "--name", "x", NULL), 2,
-                     "'%s': %s", bad[i], e);
+        cr_assert_eq(srv_ctl(&S, NULL, &e, "tenant", "create", "--id", bad[i], "--name", "x", NULL),
+                     2, "'%s': %s", bad[i], e);
         cr_assert(strstr(e, "is not a tenant id"), "'%s': %s", bad[i], e);
         free(e);
-        cr_assert_eq(ctl(NULL, &e, "keys", "create", "--tenant", bad[i], NULL), 2, "'%s'", bad[i]);
+        cr_assert_eq(srv_ctl(&S, NULL, &e, "keys", "create", "--tenant", bad[i], NULL), 2, "'%s'",
+                     bad[i]);
         free(e);
-        cr_assert_neq(ctl(NULL, &e, "tenant", "delete", bad[i], NULL), 0, "'%s'", bad[i]);
+        cr_assert_neq(srv_ctl(&S, NULL, &e, "tenant", "delete", bad[i], NULL), 0, "'%s'", bad[i]);
         free(e);
     }
     char *o = NULL;
-    cr_assert_eq(ctl(&o, NULL, "tenant", "list", NULL), 0);
+    cr_assert_eq(srv_ctl(&S, &o, NULL, "tenant", "list", NULL), 0);
     cr_assert_eq(strcmp(strchr(o, '\n') + 1, strstr(o, "\nlocal ") + 1), 0, "only local exists: %s",
                  o);
     free(o);
@@ -255,11 +215,11 @@ Test(tenants, odd_tenant_ids_are_refused, .init = up, .fini = down)
 
 Test(tenants, key_authenticates_on_rest_and_mcp, .init = up, .fini = down)
 {
-    tenant("acme");
+    srv_tenant(&S, "acme");
     char key[128], prefix[64], test_key[128];
-    new_key("acme", "read", NULL, key);
+    srv_key(&S, "acme", "read", NULL, key);
     prefix_of(key, prefix);
-    new_key("acme", "read", "--test", test_key);
+    srv_key(&S, "acme", "read", "--test", test_key);
     cr_assert_eq(strncmp(test_key, "ctxd_test_acme_", 15), 0, "%s", test_key);
     cr_assert(srv_start(&S));
 
@@ -351,7 +311,7 @@ Test(tenants, key_authenticates_on_rest_and_mcp, .init = up, .fini = down)
     bool seen = false;
     for (int i = 0; i < 60 && !seen; i++) {
         char *o = NULL;
-        cr_assert_eq(ctl(&o, NULL, "keys", "list", "--tenant", "acme", NULL), 0);
+        cr_assert_eq(srv_ctl(&S, &o, NULL, "keys", "list", "--tenant", "acme", NULL), 0);
         const char *line = strstr(o, prefix);
         const char *nl = line ? strchr(line, '\n') : NULL;
         /* columns: prefix, tier, created, last used: two timestamps on the line */
@@ -369,13 +329,13 @@ Test(tenants, key_authenticates_on_rest_and_mcp, .init = up, .fini = down)
 
 Test(tenants, bad_keys_are_answered_like_unknown_ones, .init = up, .fini = down)
 {
-    tenant("acme");
-    tenant("gone");
+    srv_tenant(&S, "acme");
+    srv_tenant(&S, "gone");
     char key[128], prefix[64], gone_key[128], other[128];
-    new_key("acme", "read", NULL, key);
+    srv_key(&S, "acme", "read", NULL, key);
     prefix_of(key, prefix);
-    new_key("gone", "read", NULL, gone_key);
-    new_key("acme", "read", NULL, other);
+    srv_key(&S, "gone", "read", NULL, gone_key);
+    srv_key(&S, "acme", "read", NULL, other);
     cr_assert(srv_start(&S));
     resp *r = req(&S, "GET", "/v1/manifest", key, NULL, NULL);
     cr_assert_eq(r->status, 200, "%s", r->body);
@@ -433,7 +393,7 @@ Test(tenants, bad_keys_are_answered_like_unknown_ones, .init = up, .fini = down)
 
     /* revoked by the CLI while the server runs: refused on the next request */
     char *e = NULL;
-    cr_assert_eq(ctl(NULL, &e, "keys", "revoke", prefix, NULL), 0, "%s", e);
+    cr_assert_eq(srv_ctl(&S, NULL, &e, "keys", "revoke", prefix, NULL), 0, "%s", e);
     free(e);
     cr_assert_str_eq(expect_401(req(&S, "GET", "/v1/manifest", key, NULL, NULL)), msg);
     cr_assert_str_eq(expect_401(call_tool(&S, key, "ctx_read", "{\"path\":\"a.txt\"}")), msg);
@@ -443,11 +403,11 @@ Test(tenants, bad_keys_are_answered_like_unknown_ones, .init = up, .fini = down)
     resp_free(r);
 
     /* a key of a deleted tenant */
-    cr_assert_eq(ctl(NULL, &e, "tenant", "delete", "gone", NULL), 0, "%s", e);
+    cr_assert_eq(srv_ctl(&S, NULL, &e, "tenant", "delete", "gone", NULL), 0, "%s", e);
     free(e);
     cr_assert_str_eq(expect_401(req(&S, "GET", "/v1/manifest", gone_key, NULL, NULL)), msg);
     /* recreating a tenant of the same id does not bring its old keys back */
-    tenant("gone");
+    srv_tenant(&S, "gone");
     cr_assert_str_eq(expect_401(req(&S, "GET", "/v1/manifest", gone_key, NULL, NULL)), msg);
     cr_assert_eq(srv_stop(&S), 0, "the server exits cleanly");
 }
@@ -467,11 +427,11 @@ static char *refusal(resp *r, const char *name)
 
 Test(tenants, a_key_reaches_only_its_tenants_workspaces, .init = up, .fini = down)
 {
-    tenant("acme");
-    tenant("beta");
+    srv_tenant(&S, "acme");
+    srv_tenant(&S, "beta");
     char a[128], b[128];
-    new_key("acme", "read", NULL, a);
-    new_key("beta", "read", NULL, b);
+    srv_key(&S, "acme", "read", NULL, a);
+    srv_key(&S, "beta", "read", NULL, b);
     cr_assert(srv_start(&S));
 
     /* the test can fail: beta's key does see beta's file */
@@ -551,7 +511,7 @@ Test(tenants, a_store_from_a_newer_ctxd_is_refused_at_start, .init = up, .fini =
     free(log);
     /* and the CLI likewise, without changing it */
     char *e = NULL;
-    cr_assert_eq(ctl(NULL, &e, "tenant", "list", NULL), 1);
+    cr_assert_eq(srv_ctl(&S, NULL, &e, "tenant", "list", NULL), 1);
     cr_assert(strstr(e, "schema version 9999"), "%s", e);
     free(e);
     cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);

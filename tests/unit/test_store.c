@@ -401,3 +401,332 @@ Test(store, creates_missing_data_dir)
     cr_assert_eq(stat(sub, &sb), 0);
     cr_assert_eq(sb.st_mode & 0777, 0700);
 }
+
+/* ---- request log: the batched writer, pruning, stats (issue 5, LOG) ---- */
+
+#include <pthread.h>
+#include <time.h>
+
+#define DAY_MS ((int64_t)86400000)
+
+static int64_t sql_int(const char *sql)
+{
+    return strtoll(sql_text(sql), NULL, 10);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* the `detail` column of EXPLAIN QUERY PLAN sql, every row joined by " | " (static) */
+static const char *query_plan(const char *sql)
+{
+    static char out[1024];
+    out[0] = '\0';
+    sqlite3 *db = NULL;
+    cr_assert_eq(sqlite3_open_v2(db_path(), &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char q[512];
+    snprintf(q, sizeof q, "EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        size_t l = strlen(out);
+        snprintf(out + l, sizeof out - l, "%s%s", l ? " | " : "", sqlite3_column_text(st, 3));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+typedef struct enq_arg {
+    store *s;
+    int thread;
+    int n;
+} enq_arg;
+
+static void *enqueue_rows(void *p)
+{
+    enq_arg *a = p;
+    char token[32];
+    snprintf(token, sizeof token, "key-%d", a->thread);
+    for (int i = 0; i < a->n; i++) {
+        store_log_row row = {.ts_ms = 1700000000000 + i,
+                             .tenant_id = "local",
+                             .token_id = token,
+                             .tool = "ctx_read",
+                             .duration_ms = i % 7,
+                             .status = i % 10 == 0 ? 429 : 200,
+                             .error_message = i % 10 == 0 ? "rate_limited" : NULL};
+        store_log_enqueue(a->s, &row);
+    }
+    return NULL;
+}
+
+Test(store, log_enqueue_from_four_threads_then_flush_writes_every_row)
+{
+    store *s = open_ok();
+    pthread_t th[4];
+    enq_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (enq_arg){.s = s, .thread = i, .n = 2500};
+        cr_assert_eq(pthread_create(&th[i], NULL, enqueue_rows, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+    }
+    cr_assert_eq(store_flush(s), ERR_OK);
+    cr_assert_eq(store_log_dropped(s), 0);
+    cr_assert_eq(sql_int("SELECT count(*) FROM request_log"), 10000);
+    for (int i = 0; i < 4; i++) {
+        char q[160];
+        snprintf(q, sizeof q,
+                 "SELECT count(DISTINCT ts) FROM request_log WHERE token_id = 'key-%d'"
+                 " AND tenant_id = 'local' AND tool = 'ctx_read'",
+                 i);
+        cr_assert_eq(sql_int(q), 2500, "thread %d", i);
+    }
+    cr_assert_eq(sql_int("SELECT count(*) FROM request_log WHERE status = 429 AND error_message"
+                         " = 'rate_limited'"),
+                 1000);
+    cr_assert_eq(sql_int("SELECT count(*) FROM request_log WHERE status = 200 AND error_message"
+                         " IS NULL AND token_id IS NOT NULL"),
+                 9000);
+    /* text is cut and kept printable; an absent token or tool is NULL; close writes the rest */
+    char longtool[300];
+    memset(longtool, 'x', sizeof longtool - 1);
+    longtool[sizeof longtool - 1] = '\0';
+    store_log_row odd = {.ts_ms = 5, .tenant_id = "local", .tool = "a\nb\tc\x01", .status = 200};
+    store_log_enqueue(s, &odd);
+    store_log_row cut = {.ts_ms = 6,
+                         .tenant_id = "local",
+                         .tool = longtool,
+                         .status = 500,
+                         .error_message = "internal request 0123"};
+    store_log_enqueue(s, &cut);
+    store_log_row none = {.ts_ms = 7, .tenant_id = NULL, .tool = "x", .status = 200};
+    store_log_enqueue(s, &none); /* no tenant: not a row */
+    store_close(s);
+    cr_assert_str_eq(sql_text("SELECT tool FROM request_log WHERE ts = 5"), "a?b?c?");
+    cr_assert_str_eq(sql_text("SELECT coalesce(token_id, 'null') FROM request_log WHERE ts = 5"),
+                     "null");
+    cr_assert_eq(sql_int("SELECT length(tool) FROM request_log WHERE ts = 6"), STORE_LOG_TEXT_MAX);
+    cr_assert_str_eq(sql_text("SELECT error_message FROM request_log WHERE ts = 6"),
+                     "internal request 0123");
+    cr_assert_eq(sql_int("SELECT count(*) FROM request_log"), 10002);
+}
+
+Test(store, log_writer_commits_in_the_background_and_at_close)
+{
+    store *s = open_ok();
+    store_log_row row = {.ts_ms = 42, .tenant_id = "local", .tool = "/v1/manifest", .status = 200};
+    store_log_enqueue(s, &row);
+    cr_assert_eq(sql_int("SELECT count(*) FROM request_log"), 0, "no write on the request path");
+    int64_t n = 0;
+    for (int i = 0; i < 100 && n == 0; i++) {
+        usleep(100000);
+        n = sql_int("SELECT count(*) FROM request_log");
+    }
+    cr_assert_eq(n, 1, "not written within 10 s");
+    row.ts_ms = 43;
+    store_log_enqueue(s, &row);
+    store_close(s);
+    cr_assert_eq(sql_int("SELECT count(*) FROM request_log"), 2);
+}
+
+Test(store, log_queue_is_bounded_and_never_waits_for_the_database, .timeout = 60)
+{
+    store *s = open_ok();
+    /* another connection holds the write lock: the writer cannot commit anything meanwhile */
+    sqlite3 *blocker = NULL;
+    cr_assert_eq(sqlite3_open_v2(db_path(), &blocker, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(blocker, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    enum { N = 2 * STORE_LOG_QUEUE_MAX + 10000 };
+    int64_t t0 = mono_ms();
+    enq_arg a = {.s = s, .thread = 9, .n = N};
+    enqueue_rows(&a);
+    int64_t took = mono_ms() - t0;
+    /* the writer waits up to 5 s (busy timeout) for the lock; enqueue never waits for it */
+    cr_assert_lt(took, 4000, "enqueue of %d rows took %lld ms", N, (long long)took);
+    uint64_t dropped = store_log_dropped(s);
+    cr_assert_geq(dropped, (uint64_t)(N - 2 * STORE_LOG_QUEUE_MAX), "dropped %llu",
+                  (unsigned long long)dropped);
+    cr_assert_eq(sqlite3_exec(blocker, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(blocker);
+    /* once the database is free every row still queued is written: none lost uncounted */
+    cr_assert_eq(store_flush(s), ERR_OK);
+    dropped = store_log_dropped(s);
+    store_close(s);
+    int64_t rows = sql_int("SELECT count(*) FROM request_log");
+    cr_assert_eq(rows + (int64_t)dropped, N, "rows %lld + dropped %llu", (long long)rows,
+                 (unsigned long long)dropped);
+    cr_assert_geq(rows, STORE_LOG_QUEUE_MAX);
+    cr_assert_leq(rows, 2 * STORE_LOG_QUEUE_MAX);
+    /* the oldest were dropped: the newest row is there */
+    char q[128];
+    snprintf(q, sizeof q, "SELECT count(*) FROM request_log WHERE ts = %lld",
+             (long long)(1700000000000 + N - 1));
+    cr_assert_eq(sql_int(q), 1);
+}
+
+static void tenant_with(store *s, const char *id, const char *settings, int64_t used)
+{
+    store_tenant t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.id, sizeof t.id, "%s", id);
+    snprintf(t.settings, sizeof t.settings, "%s", settings);
+    t.storage_quota_bytes = -1;
+    t.storage_used_bytes = used;
+    cr_assert_eq(store_tenant_create(s, &t), ERR_OK, "%s", id);
+}
+
+/* n rows of tenant at ts (status, no token) appended synchronously */
+static void rows_at(store *s, const char *tenant_id, int64_t ts, int status, int n)
+{
+    store_log_row *rows = calloc((size_t)n, sizeof *rows);
+    cr_assert_not_null(rows);
+    for (int i = 0; i < n; i++) {
+        rows[i] = (store_log_row){
+            .ts_ms = ts, .tenant_id = tenant_id, .tool = "ctx_read", .status = status};
+    }
+    cr_assert_eq(store_log_append(s, rows, (size_t)n), ERR_OK);
+    free(rows);
+}
+
+static int64_t count_of(const char *tenant_id)
+{
+    char q[128];
+    snprintf(q, sizeof q, "SELECT count(*) FROM request_log WHERE tenant_id = '%s'", tenant_id);
+    return sql_int(q);
+}
+
+Test(store, log_prune_keeps_each_tenants_retention_in_batches)
+{
+    store *s = open_ok();
+    int64_t now = 1800000000000;
+    tenant_with(s, "long", "{\"request_log_retention_days\": 90}", 0);
+    tenant_with(s, "short", "{\"request_log_retention_days\": 1, \"default_workspace_id\": \"w\"}",
+                0);
+    tenant_with(s, "odd", "{\"request_log_retention_days\": \"7\"}", 0); /* not an integer */
+    tenant_with(s, "zero", "{\"request_log_retention_days\": 0}", 0);    /* out of range */
+    /* local: the default (30 days); more than two batches of old rows */
+    rows_at(s, "local", now - 31 * DAY_MS, 200, 2 * STORE_PRUNE_BATCH + 500);
+    rows_at(s, "local", now - 30 * DAY_MS - 1, 429, 3); /* just past: goes */
+    rows_at(s, "local", now - 30 * DAY_MS, 200, 4);     /* exactly 30 days: stays */
+    rows_at(s, "local", now - DAY_MS, 200, 5);
+    rows_at(s, "long", now - 60 * DAY_MS, 200, 6);  /* within its 90 days */
+    rows_at(s, "long", now - 100 * DAY_MS, 200, 7); /* past them */
+    rows_at(s, "short", now - 2 * DAY_MS, 200, 8);
+    rows_at(s, "short", now - DAY_MS / 2, 200, 9);
+    rows_at(s, "odd", now - 20 * DAY_MS, 200, 10); /* the default applies: stays */
+    rows_at(s, "zero", now - 20 * DAY_MS, 200, 11);
+    rows_at(s, "zero", now - 40 * DAY_MS, 200, 12);
+    rows_at(s, "gone", now - 40 * DAY_MS, 200, 13); /* a tenant not in the store: the default */
+    rows_at(s, "gone", now - 10 * DAY_MS, 200, 14);
+
+    int64_t deleted = -1;
+    cr_assert_eq(store_log_prune(s, now, 30, &deleted), ERR_OK);
+    cr_assert_eq(deleted, (2 * STORE_PRUNE_BATCH + 500) + 3 + 7 + 8 + 12 + 13, "%lld",
+                 (long long)deleted);
+    cr_assert_eq(count_of("local"), 4 + 5);
+    cr_assert_eq(count_of("long"), 6);
+    cr_assert_eq(count_of("short"), 9);
+    cr_assert_eq(count_of("odd"), 10);
+    cr_assert_eq(count_of("zero"), 11);
+    cr_assert_eq(count_of("gone"), 14);
+    /* a second pass finds nothing; a shorter default takes more */
+    cr_assert_eq(store_log_prune(s, now, 30, &deleted), ERR_OK);
+    cr_assert_eq(deleted, 0);
+    cr_assert_eq(store_log_prune(s, now, 15, &deleted), ERR_OK);
+    cr_assert_eq(deleted, 10 + 11 + 4, "%lld", (long long)deleted);
+    cr_assert_eq(store_log_prune(s, now, 0, &deleted), ERR_INVALID_ARGUMENTS);
+    cr_assert_eq(store_log_prune(s, now, 3651, &deleted), ERR_INVALID_ARGUMENTS);
+    store_close(s);
+}
+
+Test(store, log_prune_runs_in_the_background_once_a_retention_is_set)
+{
+    store *s = open_ok();
+    int64_t now = (int64_t)time(NULL) * 1000;
+    rows_at(s, "local", now - 3 * DAY_MS, 200, STORE_PRUNE_BATCH + 10);
+    rows_at(s, "local", now - DAY_MS / 2, 200, 3);
+    store_set_log_retention(s, 2);
+    int64_t n = -1;
+    for (int i = 0; i < 150 && n != 3; i++) {
+        usleep(100000);
+        n = count_of("local");
+    }
+    cr_assert_eq(n, 3, "old rows still there after 15 s: %lld", (long long)n);
+    store_close(s);
+}
+
+Test(store, stats_count_the_last_24_hours_per_tenant)
+{
+    store *s = open_ok();
+    int64_t now = 1800000000000;
+    tenant_with(s, "a", "{}", 1000);
+    tenant_with(s, "b", "{}", 234);
+    store_workspace w;
+    memset(&w, 0, sizeof w);
+    snprintf(w.tenant_id, sizeof w.tenant_id, "a");
+    snprintf(w.root, sizeof w.root, "/srv/a");
+    snprintf(w.id, sizeof w.id, "one");
+    cr_assert_eq(store_workspace_add(s, &w), ERR_OK);
+    snprintf(w.id, sizeof w.id, "two");
+    cr_assert_eq(store_workspace_add(s, &w), ERR_OK);
+    snprintf(w.tenant_id, sizeof w.tenant_id, "b");
+    cr_assert_eq(store_workspace_add(s, &w), ERR_OK);
+
+    rows_at(s, "a", now - DAY_MS, 200, 2);     /* the window's first millisecond: counted */
+    rows_at(s, "a", now - DAY_MS - 1, 200, 3); /* just before it: not */
+    rows_at(s, "a", now - DAY_MS, 429, 4);
+    rows_at(s, "a", now - DAY_MS - 1, 429, 5);
+    rows_at(s, "a", now, 200, 6);
+    rows_at(s, "b", now - 1000, 429, 7);
+    rows_at(s, "b", now - 1000, 503, 8);
+    rows_at(s, "local", now - 5 * DAY_MS, 200, 9);
+
+    store_stats st;
+    cr_assert_eq(store_stats_get(s, "a", now, &st), ERR_OK);
+    cr_assert_eq(st.tenants, 1);
+    cr_assert_eq(st.workspaces, 2);
+    cr_assert_eq(st.requests_24h, 2 + 4 + 6);
+    cr_assert_eq(st.rate_limit_hits_24h, 4);
+    cr_assert_eq(st.storage_used_bytes, 1000);
+    cr_assert_eq(store_stats_get(s, "b", now, &st), ERR_OK);
+    cr_assert_eq(st.workspaces, 1);
+    cr_assert_eq(st.requests_24h, 15);
+    cr_assert_eq(st.rate_limit_hits_24h, 7);
+    cr_assert_eq(st.storage_used_bytes, 234);
+    cr_assert_eq(store_stats_get(s, "local", now, &st), ERR_OK);
+    cr_assert_eq(st.requests_24h, 0);
+    cr_assert_eq(st.workspaces, 0);
+    cr_assert_eq(store_stats_get(s, NULL, now, &st), ERR_OK);
+    cr_assert_eq(st.tenants, 3);
+    cr_assert_eq(st.workspaces, 3);
+    cr_assert_eq(st.requests_24h, 12 + 15);
+    cr_assert_eq(st.rate_limit_hits_24h, 4 + 7);
+    cr_assert_eq(st.storage_used_bytes, 1234);
+    cr_assert_eq(store_stats_get(s, NULL, now + 10 * DAY_MS, &st), ERR_OK);
+    cr_assert_eq(st.requests_24h, 0);
+    st.tenants = 99;
+    cr_assert_eq(store_stats_get(s, "nobody", now, &st), ERR_NOT_FOUND);
+    cr_assert_eq(st.tenants, 0);
+    store_close(s);
+
+    /* the counts go through indexes, the 429 ones through the partial indexes of 0002 */
+    cr_assert(strstr(query_plan("SELECT count(*) FROM request_log WHERE ts >= 1"),
+                     "COVERING INDEX request_log_ts"),
+              "%s", query_plan("SELECT count(*) FROM request_log WHERE ts >= 1"));
+    cr_assert(strstr(query_plan("SELECT count(*) FROM request_log WHERE tenant_id = 'a' AND"
+                                " ts >= 1"),
+                     "COVERING INDEX request_log_tenant_ts"));
+    cr_assert(strstr(query_plan("SELECT count(*) FROM request_log WHERE status = 429 AND ts >= 1"),
+                     "INDEX request_log_429_ts"),
+              "%s", query_plan("SELECT count(*) FROM request_log WHERE status = 429 AND ts >= 1"));
+    cr_assert(strstr(query_plan("SELECT count(*) FROM request_log WHERE tenant_id = 'a' AND"
+                                " status = 429 AND ts >= 1"),
+                     "INDEX request_log_429_tenant_ts"));
+}
