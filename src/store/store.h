@@ -135,9 +135,9 @@ err store_log_count(store *s, const char *tenant_id, int64_t since_ms, int64_t *
  * When the queue is full the oldest pending row is dropped (counted; one warning a minute), so
  * enqueue never blocks. store_flush and store_close commit what is pending. Rows older than the
  * retention (store_set_log_retention; a tenant's settings.request_log_retention_days overrides
- * it) are deleted by the writer in batches of STORE_PRUNE_BATCH rows, one batch per tick, so no
- * write lock is held long. Stats read committed rows: they lag the requests by at most
- * STORE_FLUSH_MS. */
+ * it) are deleted by the writer in batches of STORE_PRUNE_BATCH rows, each its own
+ * transaction (a few per tick, within a time budget), so no write lock is held long. Stats read
+ * committed rows: they lag the requests by at most STORE_FLUSH_MS. */
 #define STORE_LOG_QUEUE_MAX 65536
 #define STORE_LOG_FLUSH_ROWS 1000
 #define STORE_PRUNE_BATCH 1000

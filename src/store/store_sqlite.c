@@ -58,6 +58,7 @@ extern const store_migration_text store_migration_texts[]; /* generated: store_m
 #define PRUNE_TICK_BUDGET_MS 200 /* and no more of the writer's tick than this */
 #define LOG_WRITER_NICE 10       /* the writer thread's nice value (log_writer_nice) */
 #define LOG_YIELD_ROWS 32        /* the writer yields the CPU this often inside a batch */
+#define LOG_GONE_MAX 32          /* tenants deleted lately whose late rows are never written */
 
 typedef struct log_item {
     int64_t ts_ms, duration_ms;
@@ -124,6 +125,11 @@ struct store {
     int64_t prune_next_ms;         /* monotonic: when the next pass may start */
     pthread_mutex_t rmu;           /* rdb: the stats' own connection, so a count never holds mu */
     sqlite3 *rdb;
+    /* under log_mu: tenants deleted by this process (a ring). Rows of theirs still queued are
+       emptied at the delete, and rows enqueued later by requests that were already in flight are
+       skipped by the writer, so a deleted tenant's log rows never come back. */
+    char log_gone[LOG_GONE_MAX][APIKEY_TENANT_MAX + 1];
+    size_t log_gone_next;
 };
 
 int store_schema_version(void)
@@ -360,10 +366,11 @@ err store_open(const char *data_dir, store **out, char *why, size_t why_len)
 }
 
 static void write_touches(store *s);
-static void log_writer_nice(void);      /* request log (issue 5) */
+static void log_writer_nice(void); /* request log (issue 5) */
 static err log_write_pending(store *s);
 static void log_tick(store *s);
 static void log_release(store *s);
+static void log_gone(store *s, const char *tenant, bool gone);
 
 void store_close(store *s)
 {
@@ -440,6 +447,9 @@ err store_tenant_create(store *s, const store_tenant *t)
     }
     sqlite3_finalize(st);
     pthread_mutex_unlock(&s->mu);
+    if (e == ERR_OK) {
+        log_gone(s, t->id, false); /* the id is a tenant again: its rows are written */
+    }
     return e;
 }
 
@@ -513,6 +523,9 @@ err store_tenant_delete(store *s, const char *id)
     if (strcmp(id, STORE_LOCAL_TENANT) == 0) {
         return ERR_CONFLICT;
     }
+    /* wmu: no batch of log rows is being written meanwhile, so each row of the tenant is
+       either in the database (and deleted here) or still queued (emptied by log_gone) */
+    pthread_mutex_lock(&s->wmu);
     pthread_mutex_lock(&s->mu);
     err e = ERR_IO;
     if (exec(s->db, "BEGIN IMMEDIATE")) {
@@ -522,12 +535,14 @@ err store_tenant_delete(store *s, const char *id)
         int n = ok ? exec1(s->db, "DELETE FROM tenants WHERE id = ?", id, NULL) : -1;
         if (n > 0 && exec(s->db, "COMMIT")) {
             e = ERR_OK;
+            log_gone(s, id, true);
         } else {
             exec(s->db, "ROLLBACK");
             e = n == 0 ? ERR_NOT_FOUND : ERR_IO;
         }
     }
     pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&s->wmu);
     return e;
 }
 
@@ -1304,8 +1319,43 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
     }
 }
 
-/* insert the chain's rows in one transaction on the writer's connection (wmu held) */
-static err log_insert_chain(store *s, const log_block *chain)
+/* tenant was deleted: empty its queued rows and remember it (gone), or it exists again */
+static void log_gone(store *s, const char *tenant, bool gone)
+{
+    pthread_mutex_lock(&s->log_mu);
+    for (size_t i = 0; i < LOG_GONE_MAX; i++) {
+        if (strcmp(s->log_gone[i], tenant) == 0) {
+            s->log_gone[i][0] = '\0';
+        }
+    }
+    if (gone) {
+        snprintf(s->log_gone[s->log_gone_next], sizeof s->log_gone[0], "%s", tenant);
+        s->log_gone_next = (s->log_gone_next + 1) % LOG_GONE_MAX;
+        for (log_block *b = s->log_head; b; b = b->next) {
+            for (size_t i = b->first; i < b->count; i++) {
+                if (strcmp(b->rows[i].tenant, tenant) == 0) {
+                    b->rows[i].tenant[0] = '\0'; /* skipped by the writer */
+                }
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->log_mu);
+}
+
+static bool log_is_gone(char gone[LOG_GONE_MAX][APIKEY_TENANT_MAX + 1], const char *tenant)
+{
+    for (size_t i = 0; i < LOG_GONE_MAX; i++) {
+        if (gone[i][0] && strcmp(gone[i], tenant) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* insert the chain's rows in one transaction on the writer's connection (wmu held); rows of an
+   emptied or deleted tenant are skipped */
+static err log_insert_chain(store *s, const log_block *chain,
+                            char gone[LOG_GONE_MAX][APIKEY_TENANT_MAX + 1])
 {
     sqlite3 *db = writer_db(s);
     if (!db || !exec(db, "BEGIN IMMEDIATE")) {
@@ -1322,6 +1372,9 @@ static err log_insert_chain(store *s, const log_block *chain)
                 sched_yield(); /* a request thread waiting for this core gets it now */
             }
             const log_item *it = &b->rows[i];
+            if (!it->tenant[0] || log_is_gone(gone, it->tenant)) {
+                continue;
+            }
             sqlite3_bind_int64(st, 1, it->ts_ms);
             sqlite3_bind_text(st, 2, it->tenant, -1, SQLITE_STATIC);
             bind_text_or_null(st, 3, it->token);
@@ -1352,8 +1405,10 @@ static err log_write_pending(store *s)
     size_t n = s->log_pending;
     s->log_head = s->log_tail = NULL;
     s->log_pending = 0;
+    char gone[LOG_GONE_MAX][APIKEY_TENANT_MAX + 1];
+    memcpy(gone, s->log_gone, sizeof gone);
     pthread_mutex_unlock(&s->log_mu);
-    err e = chain ? log_insert_chain(s, chain) : ERR_OK;
+    err e = chain ? log_insert_chain(s, chain, gone) : ERR_OK;
     uint64_t warn = 0;
     pthread_mutex_lock(&s->log_mu);
     if (e == ERR_OK) {

@@ -730,3 +730,32 @@ Test(store, stats_count_the_last_24_hours_per_tenant)
                                 " status = 429 AND ts >= 1"),
                      "INDEX request_log_429_tenant_ts"));
 }
+
+/* a deleted tenant's rows never come back: the queued ones are dropped at the delete, and the
+   ones enqueued afterwards (requests that authenticated before it) are skipped; once the id is a
+   tenant again its rows are written */
+Test(store, log_rows_of_a_deleted_tenant_are_never_written)
+{
+    store *s = open_ok();
+    tenant_with(s, "gone", "{}", 0);
+    tenant_with(s, "kept", "{}", 0);
+    store_log_row row = {
+        .ts_ms = 1700000000000, .tenant_id = "gone", .tool = "ctx_read", .status = 200};
+    store_log_row other = row;
+    other.tenant_id = "kept";
+    for (int i = 0; i < 5; i++) {
+        store_log_enqueue(s, &row);
+        store_log_enqueue(s, &other);
+    }
+    cr_assert_eq(store_tenant_delete(s, "gone"), ERR_OK);
+    store_log_enqueue(s, &row); /* late: its request was in flight during the delete */
+    store_log_enqueue(s, &other);
+    cr_assert_eq(store_flush(s), ERR_OK);
+    cr_assert_eq(count_of("gone"), 0);
+    cr_assert_eq(count_of("kept"), 6);
+    tenant_with(s, "gone", "{}", 0);
+    store_log_enqueue(s, &row);
+    cr_assert_eq(store_flush(s), ERR_OK);
+    cr_assert_eq(count_of("gone"), 1);
+    store_close(s);
+}
