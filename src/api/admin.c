@@ -200,23 +200,6 @@ static bool text_ok(const char *s, size_t len, size_t max)
     return true;
 }
 
-/* a workspace id: what team.json accepts, 1-64 characters of [A-Za-z0-9._-] */
-static bool ws_id_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 64) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.')) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* name: a string of 1-STORE_NAME_MAX characters without control characters */
 static bool take_name(http_req *r, json_t *v, char *out, size_t cap)
 {
@@ -285,7 +268,8 @@ static bool take_settings(http_req *r, json_t *v, const char *stored, char *out,
            rebuilt */
         *snapshot_changed = true;
         if (strcmp(k, "default_workspace_id") == 0) {
-            if (!json_is_null(val) && !(json_is_string(val) && ws_id_ok(json_string_value(val)))) {
+            if (!json_is_null(val) &&
+                !(json_is_string(val) && config_ws_id_ok(json_string_value(val)))) {
                 snprintf(msg, sizeof msg,
                          "settings.default_workspace_id must be a workspace id (1-64 characters "
                          "of [A-Za-z0-9._-]) or null");
@@ -883,7 +867,7 @@ static void workspaces_create(http_req *r)
     const char *id = jsonx_str(b, "id"), *root = jsonx_str(b, "root");
     json_t *lv = json_object_get(b, "label");
     const char *label = json_string_value(lv);
-    if (!id || !ws_id_ok(id)) {
+    if (!id || !config_ws_id_ok(id)) {
         bad(r, "id is required: 1-64 characters of [A-Za-z0-9._-]%s", "");
         goto out;
     }

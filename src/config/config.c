@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth/apikey.h"
 #include "core/alloc.h"
 #include "core/jsonx.h"
 #include "core/log.h"
@@ -67,7 +68,7 @@ static char *abs_path(const char *dir, const char *p)
     return out;
 }
 
-static bool id_ok(const char *s)
+bool config_ws_id_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > 64) {
@@ -83,35 +84,6 @@ static bool id_ok(const char *s)
     return true;
 }
 
-static bool tenant_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 32 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9'))) {
-        return false;
-    }
-    for (size_t i = 1; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static const char *type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    default: return "null";
-    }
-}
-
 /* typed getters: absent -> default, wrong type or range -> a problem */
 static char *get_string(json_t *o, const char *key, const char *def, config_problems *p)
 {
@@ -120,7 +92,7 @@ static char *get_string(json_t *o, const char *key, const char *def, config_prob
         return def ? xstrdup(def) : NULL;
     }
     if (!json_is_string(v)) {
-        config_problem(p, "%s: must be a string, not %s", key, type_name(v));
+        config_problem(p, "%s: must be a string, not %s", key, jsonx_type_name(v));
         return def ? xstrdup(def) : NULL;
     }
     if (strlen(json_string_value(v)) != json_string_length(v)) {
@@ -137,7 +109,7 @@ static bool get_bool(json_t *o, const char *key, bool def, config_problems *p)
         return def;
     }
     if (!json_is_boolean(v)) {
-        config_problem(p, "%s: must be true or false, not %s", key, type_name(v));
+        config_problem(p, "%s: must be true or false, not %s", key, jsonx_type_name(v));
         return def;
     }
     return json_is_true(v);
@@ -151,7 +123,7 @@ static int64_t get_int(json_t *o, const char *key, int64_t def, int64_t min, int
         return def;
     }
     if (!json_is_integer(v)) {
-        config_problem(p, "%s: must be an integer, not %s", key, type_name(v));
+        config_problem(p, "%s: must be an integer, not %s", key, jsonx_type_name(v));
         return def;
     }
     json_int_t i = json_integer_value(v);
@@ -171,7 +143,7 @@ static double get_num(json_t *o, const char *key, double def, double min, double
         return def;
     }
     if (!json_is_number(v)) {
-        config_problem(p, "%s: must be a number, not %s", key, type_name(v));
+        config_problem(p, "%s: must be a number, not %s", key, jsonx_type_name(v));
         return def;
     }
     double d = json_number_value(v);
@@ -190,7 +162,7 @@ static char **get_strings(json_t *o, const char *key, size_t *n, config_problems
         return NULL;
     }
     if (!json_is_array(v)) {
-        config_problem(p, "%s: must be an array of strings, not %s", key, type_name(v));
+        config_problem(p, "%s: must be an array of strings, not %s", key, jsonx_type_name(v));
         return NULL;
     }
     char **out = xcalloc(json_array_size(v) + 1, sizeof *out);
@@ -202,7 +174,7 @@ static char **get_strings(json_t *o, const char *key, size_t *n, config_problems
     json_t *s;
     json_array_foreach (v, i, s) {
         if (!json_is_string(s) || strlen(json_string_value(s)) != json_string_length(s)) {
-            config_problem(p, "%s[%zu]: must be a string, not %s", key, i, type_name(s));
+            config_problem(p, "%s[%zu]: must be a string, not %s", key, i, jsonx_type_name(s));
             continue;
         }
         out[(*n)++] = xstrdup(json_string_value(s));
@@ -251,7 +223,7 @@ static void load_workspaces(config *c, json_t *root, bool open_roots, config_pro
         return;
     }
     if (!json_is_array(arr)) {
-        config_problem(p, "workspaces: must be an array, not %s", type_name(arr));
+        config_problem(p, "workspaces: must be an array, not %s", jsonx_type_name(arr));
         return;
     }
     c->workspaces = xcalloc(json_array_size(arr) + 1, sizeof *c->workspaces);
@@ -260,7 +232,7 @@ static void load_workspaces(config *c, json_t *root, bool open_roots, config_pro
     json_array_foreach (arr, i, w) {
         char field[64];
         if (!json_is_object(w)) {
-            config_problem(p, "workspaces[%zu]: must be an object, not %s", i, type_name(w));
+            config_problem(p, "workspaces[%zu]: must be an object, not %s", i, jsonx_type_name(w));
             continue;
         }
         cfg_workspace *ws = &c->workspaces[c->n_workspaces];
@@ -271,7 +243,7 @@ static void load_workspaces(config *c, json_t *root, bool open_roots, config_pro
         const char *label = jsonx_str(w, "label");
         const char *tenant = jsonx_str(w, "tenant");
         bool ok = true;
-        if (!id || !id_ok(id)) {
+        if (!id || !config_ws_id_ok(id)) {
             config_problem(p, "workspaces[%zu].id: required, 1-64 characters of [A-Za-z0-9._-]", i);
             ok = false;
         } else {
@@ -286,7 +258,7 @@ static void load_workspaces(config *c, json_t *root, bool open_roots, config_pro
         if (json_object_get(w, "label") && !label) {
             config_problem(p, "workspaces[%zu].label: must be a string", i);
         }
-        if (tenant && !tenant_ok(tenant)) {
+        if (tenant && !apikey_tenant_valid(tenant, strlen(tenant))) {
             config_problem(
                 p, "workspaces[%zu].tenant: '%s' is not a tenant id ([a-z0-9][a-z0-9-]{0,31})", i,
                 tenant);
@@ -368,7 +340,7 @@ static void load_tokens(config *c, json_t *root, config_problems *p)
         return;
     }
     if (!json_is_array(arr)) {
-        config_problem(p, "tokens: must be an array, not %s", type_name(arr));
+        config_problem(p, "tokens: must be an array, not %s", jsonx_type_name(arr));
         return;
     }
     c->tokens = xcalloc(json_array_size(arr) + 1, sizeof *c->tokens);
@@ -376,7 +348,7 @@ static void load_tokens(config *c, json_t *root, config_problems *p)
     json_t *t;
     json_array_foreach (arr, i, t) {
         if (!json_is_object(t)) {
-            config_problem(p, "tokens[%zu]: must be an object, not %s", i, type_name(t));
+            config_problem(p, "tokens[%zu]: must be an object, not %s", i, jsonx_type_name(t));
             continue;
         }
         cfg_token *tok = &c->tokens[c->n_tokens];
@@ -386,7 +358,7 @@ static void load_tokens(config *c, json_t *root, config_problems *p)
         const char *hex = jsonx_str(t, "sha256Hex");
         const char *role = jsonx_str(t, "role");
         const char *tenant = jsonx_str(t, "tenant");
-        if (!id || !id_ok(id)) {
+        if (!id || !config_ws_id_ok(id)) {
             config_problem(p, "tokens[%zu].id: required, 1-64 characters of [A-Za-z0-9._-]", i);
             ok = false;
         } else if (strncmp(id, "ctxd_live_", 10) == 0 || strncmp(id, "ctxd_test_", 10) == 0) {
@@ -425,7 +397,7 @@ static void load_tokens(config *c, json_t *root, config_problems *p)
                         "tokens[%zu].scopes[%zu]: unknown scope %s%s%s (known: search, graph, "
                         "artifacts, index, events, sessionMutations, knowledge, audit, admin)",
                         i, k, json_is_string(s) ? "'" : "",
-                        json_is_string(s) ? json_string_value(s) : type_name(s),
+                        json_is_string(s) ? json_string_value(s) : jsonx_type_name(s),
                         json_is_string(s) ? "'" : "");
                     ok = false;
                 }
@@ -443,7 +415,7 @@ static void load_tokens(config *c, json_t *root, config_problems *p)
                 scopes |= rs;
             }
         }
-        if (tenant && !tenant_ok(tenant)) {
+        if (tenant && !apikey_tenant_valid(tenant, strlen(tenant))) {
             config_problem(p, "tokens[%zu].tenant: '%s' is not a tenant id", i, tenant);
             ok = false;
         }
@@ -774,7 +746,7 @@ void config_set_current(config *c)
 bool config_add_store_workspace(config *c, const char *tenant, const char *id, const char *label,
                                 const char *root, bool open_root, char *why, size_t why_len)
 {
-    if (!tenant_ok(tenant) || !id_ok(id)) {
+    if (!apikey_tenant_valid(tenant, strlen(tenant)) || !config_ws_id_ok(id)) {
         snprintf(why, why_len, "'%s' of tenant '%s' is not a valid workspace id", id, tenant);
         return false;
     }

@@ -145,6 +145,8 @@ config *config_load(const char *path, bool open_roots, config_problems *p);
 config *config_ref(config *c);
 void config_unref(config *c);
 
+/* a workspace or token id: 1-64 characters of [A-Za-z0-9._-] */
+bool config_ws_id_ok(const char *s);
 /* the workspace `id` of `tenant` (NULL: of any tenant) */
 const cfg_workspace *config_workspace(const config *c, const char *tenant, const char *id);
 size_t config_active_tokens(const config *c);

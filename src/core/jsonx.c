@@ -340,3 +340,17 @@ void jsonx_put_string(buf *out, const char *s, size_t n)
     buf_append(out, s + run, n - run);
     buf_putc(out, '"');
 }
+
+const char *jsonx_type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    default: return "null";
+    }
+}

@@ -26,5 +26,8 @@ void jsonx_dump(buf *out, const json_t *v);
 void jsonx_put_string(buf *out, const char *s, size_t n);
 /* the string value of key if it is a string (NUL-free), else NULL */
 const char *jsonx_str(const json_t *obj, const char *key);
+/* "an object", "an array", "a string", "an integer", "a number", "a boolean" or "null": for
+   messages such as `field: must be a string, not an integer` */
+const char *jsonx_type_name(const json_t *v);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/jsonx.h"
 #include "core/log.h"
 #include "tools/handlers.h"
 
@@ -29,20 +30,6 @@ static const char *const alias_names[] = {
 /* NOLINTEND(bugprone-macro-parentheses) */
 
 #define N_TOOLS (sizeof tools / sizeof tools[0])
-
-static const char *kind_of(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    default: return "null";
-    }
-}
 
 static bool tier_name_ok(const char *s)
 {
@@ -95,7 +82,8 @@ static bool tier_num(json_t *t, const char *tier, const char *key, double min, b
             config_problem(p, "rateTiers.%s.%s: must be %s (at most 1e9), not %g", tier, key, want,
                            d);
         } else {
-            config_problem(p, "rateTiers.%s.%s: must be %s, not %s", tier, key, want, kind_of(v));
+            config_problem(p, "rateTiers.%s.%s: must be %s, not %s", tier, key, want,
+                           jsonx_type_name(v));
         }
         return false;
     }
@@ -126,7 +114,7 @@ static void load_tiers(config *c, json_t *root, config_problems *p)
         config_problem(p,
                        "rateTiers: must be an object of tier name -> {rps, burst, tenantRps?, "
                        "tenantBurst?}, not %s",
-                       kind_of(obj));
+                       jsonx_type_name(obj));
         return;
     }
     if (n > LIMIT_TIERS_MAX) {
@@ -149,7 +137,7 @@ static void load_tiers(config *c, json_t *root, config_problems *p)
             config_problem(p,
                            "rateTiers.%s: must be an object {rps, burst, tenantRps?, "
                            "tenantBurst?}, not %s",
-                           nm, kind_of(t));
+                           nm, jsonx_type_name(t));
             continue;
         }
         bool ok = true;
@@ -222,7 +210,7 @@ static void load_costs(config *c, json_t *root, config_problems *p)
         config_problem(p,
                        "toolCosts: must be an object of \"tool\" or \"tool:action\" -> cost "
                        "(an integer 0-%d), not %s",
-                       LIMIT_TOOL_COST_MAX, kind_of(obj));
+                       LIMIT_TOOL_COST_MAX, jsonx_type_name(obj));
         return;
     }
     size_t n = json_object_size(obj);

@@ -405,6 +405,44 @@ void store_close(store *s)
 
 /* ---- tenants ---- */
 
+/* Run sql (text parameters a and b; NULL: not bound) under mu, calling row for each result row
+ * until it returns false. ERR_NOT_FOUND when there was no row, ERR_IO on a database error
+ * (logged). The row callbacks below copy a row into a struct: `*_one` for a lookup (the first
+ * row), `*_each` hands each row to a list function's callback. */
+static err each_row(store *s, const char *sql, const char *a, const char *b,
+                    bool (*row)(sqlite3_stmt *st, void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = prepare(s->db, sql);
+    err e = st ? ERR_NOT_FOUND : ERR_IO;
+    int rc = SQLITE_DONE;
+    if (st && a) {
+        bind_text(st, 1, a);
+    }
+    if (st && b) {
+        bind_text(st, 2, b);
+    }
+    while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        e = ERR_OK;
+        if (!row(st, ctx)) {
+            break;
+        }
+    }
+    if (st && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        log_error("store: %s", sqlite3_errmsg(s->db));
+        e = ERR_IO;
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+/* a list is not "not found" when empty */
+static err listed(err e)
+{
+    return e == ERR_NOT_FOUND ? ERR_OK : e;
+}
+
 static void tenant_row(sqlite3_stmt *st, store_tenant *t)
 {
     col_copy(st, 0, t->id, sizeof t->id);
@@ -415,6 +453,25 @@ static void tenant_row(sqlite3_stmt *st, store_tenant *t)
         sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 4);
     t->storage_used_bytes = sqlite3_column_int64(st, 5);
     col_copy(st, 6, t->rate_limit_tier, sizeof t->rate_limit_tier);
+}
+
+static bool tenant_one(sqlite3_stmt *st, void *out)
+{
+    tenant_row(st, out);
+    return false;
+}
+
+typedef struct tenant_each {
+    store_tenant t;
+    store_tenant_fn fn;
+    void *ctx;
+} tenant_each;
+
+static bool tenant_each_row(sqlite3_stmt *st, void *v)
+{
+    tenant_each *e = v;
+    tenant_row(st, &e->t);
+    return e->fn(&e->t, e->ctx);
 }
 
 #define TENANT_COLS                                                                                \
@@ -455,50 +512,22 @@ err store_tenant_create(store *s, const store_tenant *t)
 
 err store_tenant_get(store *s, const char *id, store_tenant *out)
 {
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = prepare(s->db, "SELECT " TENANT_COLS " FROM tenants WHERE id = ?");
-    err e = ERR_IO;
-    if (st) {
-        bind_text(st, 1, id);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            tenant_row(st, out);
-            e = ERR_OK;
-        } else if (rc == SQLITE_DONE) {
-            e = ERR_NOT_FOUND;
-        } else {
-            log_error("store: %s", sqlite3_errmsg(s->db));
-        }
-    }
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->mu);
-    return e;
+    return each_row(s, "SELECT " TENANT_COLS " FROM tenants WHERE id = ?", id, NULL, tenant_one,
+                    out);
 }
 
 err store_tenant_list(store *s, store_tenant_fn fn, void *ctx)
 {
-    store_tenant *t = xmalloc(sizeof *t);
-    if (!t) {
+    tenant_each *e = xmalloc(sizeof *e);
+    if (!e) {
         return ERR_NOMEM;
     }
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = prepare(s->db, "SELECT " TENANT_COLS " FROM tenants ORDER BY id");
-    err e = st ? ERR_OK : ERR_IO;
-    int rc;
-    while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        tenant_row(st, t);
-        if (!fn(t, ctx)) {
-            break;
-        }
-    }
-    if (st && rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        log_error("store: %s", sqlite3_errmsg(s->db));
-        e = ERR_IO;
-    }
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->mu);
-    xfree(t);
-    return e;
+    e->fn = fn;
+    e->ctx = ctx;
+    err rc = listed(each_row(s, "SELECT " TENANT_COLS " FROM tenants ORDER BY id", NULL, NULL,
+                             tenant_each_row, e));
+    xfree(e);
+    return rc;
 }
 
 /* run sql with one or two text parameters (b may be NULL); the number of rows changed, -1 on
@@ -567,6 +596,25 @@ static void key_row(sqlite3_stmt *st, store_key *k)
     col_copy(st, 6, k->last_used_at, sizeof k->last_used_at);
     col_copy(st, 7, k->revoked_at, sizeof k->revoked_at);
     k->test = sqlite3_column_int(st, 8) != 0;
+}
+
+static bool key_one(sqlite3_stmt *st, void *out)
+{
+    key_row(st, out);
+    return false;
+}
+
+typedef struct key_each {
+    store_key k;
+    store_key_fn fn;
+    void *ctx;
+} key_each;
+
+static bool key_each_row(sqlite3_stmt *st, void *v)
+{
+    key_each *e = v;
+    key_row(st, &e->k);
+    return e->fn(&e->k, e->ctx);
 }
 
 err store_key_create(store *s, const store_key *k)
@@ -640,28 +688,11 @@ err store_key_find(store *s, const char *tenant_id, const char *hash, store_key 
 
 err store_key_list(store *s, const char *tenant_id, store_key_fn fn, void *ctx)
 {
-    store_key k;
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = prepare(s->db, "SELECT " KEY_COLS " FROM api_keys WHERE tenant_id = ?"
-                                      " ORDER BY created_at DESC, key_prefix");
-    err e = st ? ERR_OK : ERR_IO;
-    int rc = SQLITE_DONE;
-    if (st) {
-        bind_text(st, 1, tenant_id);
-    }
-    while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        key_row(st, &k);
-        if (!fn(&k, ctx)) {
-            break;
-        }
-    }
-    if (st && rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        log_error("store: %s", sqlite3_errmsg(s->db));
-        e = ERR_IO;
-    }
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->mu);
-    return e;
+    key_each e = {.fn = fn, .ctx = ctx};
+    return listed(each_row(s,
+                           "SELECT " KEY_COLS " FROM api_keys WHERE tenant_id = ?"
+                           " ORDER BY created_at DESC, key_prefix",
+                           tenant_id, NULL, key_each_row, &e));
 }
 
 err store_key_revoke(store *s, const char *tenant_id, const char *prefix)
@@ -922,38 +953,49 @@ err store_workspace_add(store *s, const store_workspace *w)
     return e;
 }
 
+static void workspace_row(sqlite3_stmt *st, store_workspace *w)
+{
+    col_copy(st, 0, w->tenant_id, sizeof w->tenant_id);
+    col_copy(st, 1, w->id, sizeof w->id);
+    col_copy(st, 2, w->label, sizeof w->label);
+    col_copy(st, 3, w->root, sizeof w->root);
+    col_copy(st, 4, w->created_at, sizeof w->created_at);
+}
+
+static bool workspace_one(sqlite3_stmt *st, void *out)
+{
+    workspace_row(st, out);
+    return false;
+}
+
+typedef struct workspace_each {
+    store_workspace w;
+    store_workspace_fn fn;
+    void *ctx;
+} workspace_each;
+
+static bool workspace_each_row(sqlite3_stmt *st, void *v)
+{
+    workspace_each *e = v;
+    workspace_row(st, &e->w);
+    return e->fn(&e->w, e->ctx);
+}
+
+#define WS_COLS "tenant_id, id, label, root, created_at"
+
 err store_workspace_list(store *s, const char *tenant_id, store_workspace_fn fn, void *ctx)
 {
-    store_workspace *w = xmalloc(sizeof *w);
-    if (!w) {
+    workspace_each *e = xmalloc(sizeof *e);
+    if (!e) {
         return ERR_NOMEM;
     }
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = prepare(s->db, "SELECT tenant_id, id, label, root, created_at FROM"
-                                      " workspaces WHERE tenant_id = ? ORDER BY id");
-    err e = st ? ERR_OK : ERR_IO;
-    int rc = SQLITE_DONE;
-    if (st) {
-        bind_text(st, 1, tenant_id);
-    }
-    while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        col_copy(st, 0, w->tenant_id, sizeof w->tenant_id);
-        col_copy(st, 1, w->id, sizeof w->id);
-        col_copy(st, 2, w->label, sizeof w->label);
-        col_copy(st, 3, w->root, sizeof w->root);
-        col_copy(st, 4, w->created_at, sizeof w->created_at);
-        if (!fn(w, ctx)) {
-            break;
-        }
-    }
-    if (st && rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        log_error("store: %s", sqlite3_errmsg(s->db));
-        e = ERR_IO;
-    }
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->mu);
-    xfree(w);
-    return e;
+    e->fn = fn;
+    e->ctx = ctx;
+    err rc =
+        listed(each_row(s, "SELECT " WS_COLS " FROM workspaces WHERE tenant_id = ? ORDER BY id",
+                        tenant_id, NULL, workspace_each_row, e));
+    xfree(e);
+    return rc;
 }
 
 /* ---- request log ---- */
@@ -1037,37 +1079,10 @@ err store_tenant_update(store *s, const store_tenant *t)
     return e;
 }
 
-static void workspace_row(sqlite3_stmt *st, store_workspace *w)
-{
-    col_copy(st, 0, w->tenant_id, sizeof w->tenant_id);
-    col_copy(st, 1, w->id, sizeof w->id);
-    col_copy(st, 2, w->label, sizeof w->label);
-    col_copy(st, 3, w->root, sizeof w->root);
-    col_copy(st, 4, w->created_at, sizeof w->created_at);
-}
-
 err store_workspace_get(store *s, const char *tenant_id, const char *id, store_workspace *out)
 {
-    pthread_mutex_lock(&s->mu);
-    err e = ERR_IO;
-    sqlite3_stmt *st = prepare(s->db, "SELECT tenant_id, id, label, root, created_at FROM"
-                                      " workspaces WHERE tenant_id = ? AND id = ?");
-    if (st) {
-        bind_text(st, 1, tenant_id);
-        bind_text(st, 2, id);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            workspace_row(st, out);
-            e = ERR_OK;
-        } else if (rc == SQLITE_DONE) {
-            e = ERR_NOT_FOUND;
-        } else {
-            log_error("store: %s", sqlite3_errmsg(s->db));
-        }
-    }
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->mu);
-    return e;
+    return each_row(s, "SELECT " WS_COLS " FROM workspaces WHERE tenant_id = ? AND id = ?",
+                    tenant_id, id, workspace_one, out);
 }
 
 err store_workspace_delete(store *s, const char *tenant_id, const char *id)
@@ -1080,53 +1095,22 @@ err store_workspace_delete(store *s, const char *tenant_id, const char *id)
 
 err store_workspace_list_all(store *s, store_workspace_fn fn, void *ctx)
 {
-    store_workspace *w = xmalloc(sizeof *w);
-    if (!w) {
+    workspace_each *e = xmalloc(sizeof *e);
+    if (!e) {
         return ERR_NOMEM;
     }
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = prepare(s->db, "SELECT tenant_id, id, label, root, created_at FROM"
-                                      " workspaces ORDER BY tenant_id, id");
-    err e = st ? ERR_OK : ERR_IO;
-    int rc = SQLITE_DONE;
-    while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        workspace_row(st, w);
-        if (!fn(w, ctx)) {
-            break;
-        }
-    }
-    if (st && rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        log_error("store: %s", sqlite3_errmsg(s->db));
-        e = ERR_IO;
-    }
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->mu);
-    xfree(w);
-    return e;
+    e->fn = fn;
+    e->ctx = ctx;
+    err rc = listed(each_row(s, "SELECT " WS_COLS " FROM workspaces ORDER BY tenant_id, id", NULL,
+                             NULL, workspace_each_row, e));
+    xfree(e);
+    return rc;
 }
 
 err store_key_find_prefix(store *s, const char *tenant_id, const char *prefix, store_key *out)
 {
-    pthread_mutex_lock(&s->mu);
-    err e = ERR_IO;
-    sqlite3_stmt *st = prepare(s->db, "SELECT " KEY_COLS " FROM api_keys WHERE tenant_id = ?"
-                                      " AND key_prefix = ?");
-    if (st) {
-        bind_text(st, 1, tenant_id);
-        bind_text(st, 2, prefix);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            key_row(st, out);
-            e = ERR_OK;
-        } else if (rc == SQLITE_DONE) {
-            e = ERR_NOT_FOUND;
-        } else {
-            log_error("store: %s", sqlite3_errmsg(s->db));
-        }
-    }
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->mu);
-    return e;
+    return each_row(s, "SELECT " KEY_COLS " FROM api_keys WHERE tenant_id = ? AND key_prefix = ?",
+                    tenant_id, prefix, key_one, out);
 }
 
 /* ---- request log: the batched writer, retention pruning, stats (issue 5, LOG) ----
