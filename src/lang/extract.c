@@ -29,6 +29,7 @@
 #include <tree_sitter/api.h>
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "lang/cpp_fast.h"
 #include "lang/extract_text.h"
@@ -1123,6 +1124,62 @@ static const char *strip_ret(const char *s)
     return *s ? s : NULL;
 }
 
+#define X_IDENT_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+
+/* C/C++: the parser takes an attribute macro between the type and the name (`static int
+   __latent_entropy f(...)`, `void __weak f(void)`, `static __net_init int f(...)`) for the
+   type. When the captured type is such a word (`__` and an identifier), the return type is
+   read from the words before the name instead: storage classes, `inline` and `__` words left
+   out; when nothing else is there, the word is the type (`__u32 f(void)`). */
+static const char *c_ret_type(arena *a, const char *src, uint32_t from, uint32_t name_start,
+                              const char *ret)
+{
+    if (!ret || ret[0] != '_' || ret[1] != '_' || ret[strspn(ret, X_IDENT_CHARS)] != '\0') {
+        return ret;
+    }
+    buf b;
+    buf_init(&b, X_PARAMS_MAX);
+    uint32_t i = from;
+    while (i < name_start) {
+        /* pointer stars are the declarator's: the caller adds them */
+        size_t n = strspn(src + i, X_IDENT_CHARS);
+        if (n == 0 || i + n > name_start) {
+            i++;
+            continue;
+        }
+        bool skip = (n >= 2 && src[i] == '_' && src[i + 1] == '_');
+        static const char *const storage[] = {"static", "extern", "inline", "register", NULL};
+        for (size_t k = 0; storage[k] && !skip; k++) {
+            skip = strlen(storage[k]) == n && memcmp(src + i, storage[k], n) == 0;
+        }
+        if (skip && n >= 13 && memcmp(src + i, "__attribute__", 13) == 0) {
+            /* __attribute__((...)): its parentheses go with it */
+            uint32_t j = i + (uint32_t)n;
+            int depth = 0;
+            while (j < name_start && (src[j] == ' ' || src[j] == '(' || depth > 0)) {
+                depth += src[j] == '(' ? 1 : src[j] == ')' ? -1 : 0;
+                j++;
+                if (depth == 0 && src[j - 1] == ')') {
+                    break;
+                }
+            }
+            i = j;
+            continue;
+        }
+        if (!skip) {
+            if (b.len) {
+                buf_putc(&b, ' ');
+            }
+            buf_append(&b, src + i, n);
+        }
+        i += (uint32_t)n;
+    }
+    /* nothing else there: the word is the type after all (`__u32 f(void)`) */
+    const char *out = b.len ? arena_strndup(a, b.ptr, b.len) : ret;
+    buf_release(&b);
+    return out;
+}
+
 static bool materialize(ctx *c, x_file *out)
 {
     x_parser *xp = c->xp;
@@ -1264,6 +1321,9 @@ static bool materialize(ctx *c, x_file *out)
         if (!ts_node_is_null(d->ret) && is_fn(s->kind)) {
             const char *rt = x_collapse(a, src, ts_node_start_byte(d->ret),
                                         ts_node_end_byte(d->ret), X_PARAMS_MAX);
+            if (c->lang == LANG_C || c->lang == LANG_CPP) {
+                rt = c_ret_type(a, src, d->start, ts_node_start_byte(r.name), rt);
+            }
             if (rt && r.ptrs > 0) {
                 char stars[8] = "";
                 int np = r.ptrs < 7 ? r.ptrs : 7;

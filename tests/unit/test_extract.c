@@ -730,3 +730,38 @@ Test(extract, fills_routes)
     arena_release(&a);
     x_parser_free(p);
 }
+
+/* an attribute macro between the type and the name (the kernel's __weak, __init...) is not the
+   return type */
+Test(extract, c_attribute_macros_are_not_return_types)
+{
+    const char *src =
+        "static int __latent_entropy dup_mmap(struct mm_struct *mm)\n{\n\treturn 0;\n}\n"
+        "void __weak arch_task_cache_init(void) { }\n"
+        "static __net_init int loopback_net_init(struct net *net) { return 0; }\n"
+        "static struct page *__weak pg(int x) { return 0; }\n"
+        "static inline __attribute__((unused)) unsigned long f2(void) { return 0; }\n"
+        "__u32 keep_u32(void) { return 0; }\n";
+    x_parser *p = x_parser_new();
+    arena a;
+    arena_init(&a, 0);
+    x_file xf;
+    char why[128];
+    cr_assert(run(p, LANG_C, src, strlen(src), &a, &xf, NULL, why, sizeof why), "%s", why);
+    const char *want[][2] = {{"dup_mmap", "int"},
+                             {"arch_task_cache_init", "void"},
+                             {"loopback_net_init", "int"},
+                             {"pg", "struct page *"},
+                             {"f2", "unsigned long"}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const x_symbol *s = find_sym(&xf, want[i][0]);
+        cr_assert_not_null(s, "%s", want[i][0]);
+        cr_expect_str_eq(s->ret ? s->ret : "(none)", want[i][1], "%s", want[i][0]);
+    }
+    /* a type that merely starts with __ and is the only word before the name stays a type */
+    const x_symbol *k = find_sym(&xf, "keep_u32");
+    cr_assert_not_null(k);
+    cr_expect_str_eq(k->ret ? k->ret : "(none)", "__u32");
+    arena_release(&a);
+    x_parser_free(p);
+}
