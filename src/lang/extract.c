@@ -1180,6 +1180,32 @@ static const char *c_ret_type(arena *a, const char *src, uint32_t from, uint32_t
     return out;
 }
 
+/* the name of a C/C++ definition is a keyword: a misparse */
+static bool c_keyword_name(const ctx *c, TSNode name)
+{
+    resolved r;
+    resolve_name(name, &r);
+    static const char *const kw[] = {"struct", "union",  "enum",     "const",  "volatile", "static",
+                                     "extern", "inline", "unsigned", "signed", NULL};
+    for (size_t i = 0; kw[i]; i++) {
+        if (node_text_eq(c, r.name, kw[i], (uint32_t)strlen(kw[i]))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* n lies inside a C/C++ block (`{ ... }` of statements) */
+static bool in_block(TSNode n)
+{
+    for (TSNode p = ts_node_parent(n); !ts_node_is_null(p); p = ts_node_parent(p)) {
+        if (strcmp(ts_node_type(p), "compound_statement") == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static bool materialize(ctx *c, x_file *out)
 {
     x_parser *xp = c->xp;
@@ -1194,14 +1220,23 @@ static bool materialize(ctx *c, x_file *out)
     for (size_t i = 0; i < xp->n_defs; i++) {
         rawdef *d = &xp->defs[i];
         d->drop = false;
+        bool c_like = c->lang == LANG_C || c->lang == LANG_CPP;
+        bool var = d->kind == KIND(CONST) || d->kind == KIND(VAR);
+        bool proto = is_fn(d->kind) && ts_node_is_null(d->body) &&
+                     ts_node_is_null(ts_node_child_by_field_name(d->def, "body", 4));
         if (d->parent >= 0 && is_fn(xp->defs[d->parent].kind)) {
-            bool local_var = d->kind == KIND(CONST) || d->kind == KIND(VAR);
-            bool local_proto = is_fn(d->kind) && ts_node_is_null(d->body) &&
-                               ts_node_is_null(ts_node_child_by_field_name(d->def, "body", 4));
             /* C has no nested functions: a "definition" inside a body is a macro-made loop
                (`for_each_possible_cpu(i) { ... }`) that the grammar reads as one */
-            bool c_misparse = (c->lang == LANG_C || c->lang == LANG_CPP) && is_fn(d->kind);
-            d->drop = local_var || local_proto || c_misparse;
+            d->drop = var || proto || (c_like && is_fn(d->kind));
+        } else if (c_like && var && c_keyword_name(c, d->name)) {
+            /* `static __latent_entropy struct task_struct *f(`: the parser reads `struct` as
+               the name of a variable (the function itself is found in the ERROR node after) */
+            d->drop = true;
+        } else if (c_like && (var || is_fn(d->kind)) && in_block(d->def)) {
+            /* a block at file scope is a body the parser could not attach to its function (a
+               macro-made definition such as `SYSCALL_DEFINE2(clone3, ...) { int err; ... }`):
+               what is declared in it is local */
+            d->drop = true;
         }
         xp->remap[i] = d->drop ? -1 : (int)kept;
         kept += !d->drop;
@@ -1342,8 +1377,18 @@ static bool materialize(ctx *c, x_file *out)
         } else if (c->lang == LANG_KOTLIN) {
             s->is_async = has_word(s->signature, strlen(s->signature), "suspend");
         }
+        /* what stands before the name decides `static`. When the parser could not read the
+           whole head of a C function (`static __latent_entropy struct task_struct
+           *copy_process(`), the definition starts after `static`: read its line from the
+           start instead */
+        uint32_t pstart = d->start;
+        if ((c->lang == LANG_C || c->lang == LANG_CPP) && is_fn(s->kind)) {
+            while (pstart > 0 && d->start - pstart < 256 && src[pstart - 1] != '\n') {
+                pstart--;
+            }
+        }
         s->exported =
-            d->exported_cap || exported_rule(c, d, s, parent, src + d->start, pend - d->start);
+            d->exported_cap || exported_rule(c, d, s, parent, src + pstart, pend - pstart);
         o++;
     }
     out->syms = syms;

@@ -765,3 +765,33 @@ Test(extract, c_attribute_macros_are_not_return_types)
     arena_release(&a);
     x_parser_free(p);
 }
+
+/* kernel heads the C grammar cannot read whole: no `struct` variable, the function is found and
+   stays file-local (static), and the locals of a macro-made definition are not file symbols */
+Test(extract, c_misparsed_heads_keep_their_function_and_drop_locals)
+{
+    const char *src =
+        "static __latent_entropy struct task_struct *copy_process(\n"
+        "\t\t\t\t\tstruct pid *pid,\n\t\t\t\t\tint trace)\n{\n\tint x;\n\treturn 0;\n}\n"
+        "int g;\n"
+        "{\n\tint err;\n\tstruct kernel_clone_args kargs;\n}\n";
+    x_parser *p = x_parser_new();
+    arena a;
+    arena_init(&a, 0);
+    x_file xf;
+    char why[128];
+    cr_assert(run(p, LANG_C, src, strlen(src), &a, &xf, NULL, why, sizeof why), "%s", why);
+    check_invariants(&xf);
+    const x_symbol *cp = find_sym(&xf, "copy_process");
+    cr_assert_not_null(cp);
+    cr_assert_str_eq(cp->kind, "fn");
+    cr_assert_not(cp->exported, "copy_process is static");
+    cr_assert_null(find_sym(&xf, "struct"));
+    cr_assert_null(find_sym(&xf, "x"));
+    cr_assert_null(find_sym(&xf, "err"), "a local of a file-scope block");
+    cr_assert_null(find_sym(&xf, "kargs"));
+    const x_symbol *g = find_sym(&xf, "g");
+    cr_assert(g && g->exported, "a global stays");
+    arena_release(&a);
+    x_parser_free(p);
+}
