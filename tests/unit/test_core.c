@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/err.h"
+#include "core/lrumap.h"
 #include "core/strutil.h"
 #include "core/utf8.h"
 
@@ -408,4 +409,36 @@ Test(crypto, base64url_and_decode)
     cr_assert_eq(dec[0], 'f');
     cr_assert_eq(crypto_base64_decode("Y3R4*", 5, dec, sizeof dec), -1, "not base64");
     cr_assert_eq(crypto_base64_decode("Zm9vYmFy", 8, dec, 3), -1, "does not fit");
+}
+
+static bool lrumap_test_evictable(const void *v)
+{
+    return *(const int *)v == 0;
+}
+
+Test(lrumap, bounded_least_recently_used_evicted_pinned_kept)
+{
+    lrumap *m = lrumap_new(3, sizeof(int), lrumap_test_evictable);
+    cr_assert_not_null(m);
+    bool created = false;
+    int *a = lrumap_get(m, "a", true, &created);
+    cr_assert(a && created && *a == 0, "a new value is zeroed");
+    *a = 1; /* pinned: not evictable */
+    int *b = lrumap_get(m, "b", true, NULL);
+    int *c = lrumap_get(m, "c", true, NULL);
+    cr_assert(b && c);
+    cr_assert_eq(lrumap_get(m, "a", false, &created), a, "found again, same address");
+    cr_assert_not(created);
+    cr_assert_null(lrumap_get(m, "zz", false, NULL), "absent without create");
+    /* full: the least recently used evictable entry (b: a is pinned) goes */
+    cr_assert_not_null(lrumap_get(m, "d", true, NULL));
+    cr_assert_eq(lrumap_size(m), 3);
+    cr_assert_null(lrumap_get(m, "b", false, NULL));
+    cr_assert_not_null(lrumap_get(m, "c", false, NULL));
+    /* every entry pinned: nothing can be added */
+    *(int *)lrumap_get(m, "c", false, NULL) = 1;
+    *(int *)lrumap_get(m, "d", false, NULL) = 1;
+    cr_assert_null(lrumap_get(m, "e", true, NULL));
+    cr_assert_eq(lrumap_size(m), 3);
+    lrumap_free(m);
 }
