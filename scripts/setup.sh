@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 pkgs=(build-essential pkg-config meson ninja-build git ca-certificates
       libmicrohttpd-dev libjansson-dev libssl-dev libpcre2-dev libsqlite3-dev universal-ctags
-      libcriterion-dev libcurl4-openssl-dev ripgrep clang-format clang-tidy)
+      libcriterion-dev libcurl4-openssl-dev ripgrep clang-format clang-tidy
+      prometheus) # METRICS (issue 6): promtool validates /v1/metrics?format=prometheus in tests
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

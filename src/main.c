@@ -28,6 +28,8 @@ static const char usage[] =
     "  ctxd keys create --config F --tenant T [--permissions read,write,admin] [--scopes a,b]\n"
     "                   [--tier T] [--test]     prints a new API key once\n"
     "  ctxd keys list --config F --tenant T | revoke --config F PREFIX\n"
+    "  ctxd session list --workspace W [--config F] [--tenant T]\n"
+    "                                           shared sessions: channel, rev, agents\n"
     "  ctxd connect [--server URL] [--token T] [--workspace W]\n"
     "                                           MCP on stdin/stdout, forwarded to a team server\n"
     "                                           (env CTXD_SERVER, CTXD_TOKEN, CTXD_WORKSPACE)\n"
@@ -92,6 +94,11 @@ static const struct {
      "ctxd keys revoke --config FILE PREFIX\n"
      "  PREFIX as listed (ctxd_live_<tenant>_<8 characters>); a running server refuses the key\n"
      "  from its next request.\n"},
+    {"session",
+     "ctxd session list --workspace W [--config FILE] [--tenant T]\n"
+     "  The shared sessions (ctx_session) of workspace W (default: defaultWorkspaceId) of\n"
+     "  tenant T (default: local), one line per channel: `channel: NAME rev:N agents: a, b`.\n"
+     "  FILE defaults to team.json.\n"},
     {"connect",
      "ctxd connect [--server URL] [--token T] [--workspace W] [--log-level LEVEL]\n"
      "  An MCP server on stdin/stdout (newline-delimited JSON-RPC) that forwards every\n"
@@ -206,6 +213,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "keys") == 0) {
         return cli_keys(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "session") == 0) { /* SESSIONS (issue 6) */
+        return cli_session(argc - 2, argv + 2);
     }
     if (strcmp(cmd, "check-config") == 0) {
         return cli_check_config(argc - 2, argv + 2);

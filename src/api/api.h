@@ -17,6 +17,20 @@ void api_tool_call(http_req *r, dispatch_req *req, dispatch_res *res);
  * "tenant", Retry-After and RateLimit headers). */
 bool api_charge_key(http_req *r);
 
+/* ---- METRICS (issue 6; metrics_api.c) ---- */
+/* the store /v1/metrics reads tenants' storage from (NULL: none); before http_start */
+void api_metrics_setup(store *s);
+/* GET /v1/metrics[?format=prometheus] (scope audit; the text to `local` credentials only) */
+void api_metrics(http_req *r);
+
+/* ---- EVENTS (issue 6; events_api.c), scope events ---- */
+/* GET /v1/events: SSE (http-conventions.md §3) */
+void api_events_stream(http_req *r);
+/* GET /v1/events/search?q=&limit= */
+void api_events_search(http_req *r);
+/* GET /v1/context/summary?channelId=&workspaceId=&limit= */
+void api_context_summary(http_req *r);
+
 /* ---- the admin API (issue 5, ADMIN; admin.c) ---- */
 /* rebuild the server's config snapshot from team.json and the store (SIGHUP's path); false,
    with the problems logged, when it failed and the running snapshot stays */

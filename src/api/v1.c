@@ -258,6 +258,24 @@ static const route v1_routes[] = {
      .method = "GET",
      .flags = ROUTE_AUTH | ROUTE_AUDITED,
      .fn = capabilities},
+    /* METRICS (issue 6): metrics_api.c */
+    {.path = "/v1/metrics",
+     .method = "GET",
+     .flags = ROUTE_AUTH | ROUTE_AUDITED,
+     .fn = api_metrics},
+    /* EVENTS (issue 6): events_api.c */
+    {.path = "/v1/events",
+     .method = "GET",
+     .flags = ROUTE_AUTH | ROUTE_AUDITED,
+     .fn = api_events_stream},
+    {.path = "/v1/events/search",
+     .method = "GET",
+     .flags = ROUTE_AUTH | ROUTE_AUDITED,
+     .fn = api_events_search},
+    {.path = "/v1/context/summary",
+     .method = "GET",
+     .flags = ROUTE_AUTH | ROUTE_AUDITED,
+     .fn = api_context_summary},
 };
 
 const route *api_routes(size_t *n)

@@ -15,6 +15,8 @@ int cli_index(int argc, char **argv);
 int cli_sync(int argc, char **argv);   /* team sync (sync_cmd.c) */
 int cli_tenant(int argc, char **argv); /* tenant create|list|show|delete (tenant_cmd.c) */
 int cli_keys(int argc, char **argv);   /* keys create|list|revoke (keys_cmd.c) */
+/* session list (session_cmd.c; SESSIONS, issue 6) */
+int cli_session(int argc, char **argv);
 
 /* shared option parsing: `--name value` or `--name=value`; NULL when absent */
 const char *cli_opt(int argc, char **argv, const char *name);

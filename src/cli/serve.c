@@ -28,6 +28,7 @@
 #include "core/alloc.h"
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "events/events.h"
 #include "http/flood.h"
 #include "http/http.h"
 #include "index/index.h"
@@ -252,6 +253,7 @@ static void reload(const char *path, const char *why)
     apply_runtime(n);
     if (log_store) {
         store_set_log_retention(log_store, n->request_log_retention_days); /* request log */
+        events_set_retention(n->event_retention_days);                     /* EVENTS */
     }
     index_start_added(old, n); /* before the swap: n is still ours to read */
     watch_reload(n);           /* watchers of added or moved workspaces, the sync interval */
@@ -438,12 +440,19 @@ int cli_serve(int argc, char **argv)
     memcpy(all + n_rest, mcp, n_mcp * sizeof *mcp);
     memcpy(all + n_rest + n_mcp, adm, n_admin * sizeof *adm);
     api_admin_setup(st, admin_reload);
+    api_metrics_setup(st); /* METRICS (issue 6): /v1/metrics reads tenants' storage */
     http_set_store(st);
+    dispatch_set_store(st);                        /* EVENTS: tool_call.st */
+    events_setup(st);                              /* EVENTS: the bus over the store */
+    events_set_retention(c->event_retention_days); /* EVENTS */
+    index_set_event_fn(events_index_hook);         /* EVENTS: index_built, sync_done */
     log_store = st; /* request log (issue 5): background pruning from now on */
     store_set_log_retention(st, c->request_log_retention_days);
     if (http_start(all, n_rest + n_mcp + n_admin, why, sizeof why) != ERR_OK) {
         fprintf(stderr, "ctxd: %s\n", why);
         http_set_store(NULL);
+        events_shutdown();        /* EVENTS */
+        dispatch_set_store(NULL); /* EVENTS */
         store_close(st);
         config_unref(c);
         return 1;
@@ -529,6 +538,9 @@ int cli_serve(int argc, char **argv)
     }
     http_stop(drain_ms);
     http_set_store(NULL);
+    index_set_event_fn(NULL); /* EVENTS */
+    events_shutdown();        /* EVENTS: subscribers ended, pending events written */
+    dispatch_set_store(NULL); /* EVENTS */
     api_admin_setup(NULL, NULL);
     log_store = NULL;
     /* storage quota (QUOTA): no build reports to a closed store */

@@ -530,6 +530,7 @@ static const char *const known_fields[] = {"host",
                                            "toolCosts",
                                            "requestLog", /* request log (issue 5) */
                                            "requestLogRetentionDays",
+                                           "eventRetentionDays", /* EVENTS (issue 6) */
                                            NULL};
 
 static atomic_ulong generation_counter;
@@ -632,6 +633,7 @@ config *config_load(const char *path, bool open_roots, config_problems *p)
     /* request log (issue 5) */
     c->request_log = get_bool(root, "requestLog", true, p);
     c->request_log_retention_days = (int)get_int(root, "requestLogRetentionDays", 30, 1, 3650, p);
+    c->event_retention_days = (int)get_int(root, "eventRetentionDays", 30, 1, 3650, p); /* EVENTS */
     c->public_url = get_string(root, "publicUrl", NULL, p);
     if (c->public_url) {
         size_t n = strlen(c->public_url);

@@ -123,6 +123,7 @@ typedef struct config {
     /* request log (issue 5): one row per authenticated request, kept this many days */
     bool request_log;
     int request_log_retention_days;
+    int event_retention_days; /* EVENTS (issue 6): eventRetentionDays */
 
     /* admin API (issue 5, ADMIN): allowedRoots (canonical absolute dirs; none = any root) that
        a workspace registered through the API must equal or lie below */

@@ -44,7 +44,7 @@ lrumap *lrumap_new(size_t max_entries, size_t value_size, lrumap_evictable_fn ev
     while (n < m->max * 2) {
         n *= 2;
     }
-    m->slots = xcalloc(n, sizeof *m->slots);
+    m->slots = xcalloc(n, sizeof(node *));
     if (!m->slots) {
         xfree(m);
         return NULL;

@@ -88,6 +88,9 @@ struct http_req {
     bool responded;
     bool no_body;   /* 202/204: no Content-Type, no body */
     bool streaming; /* an SSE response has been queued (sse.h) */
+    /* METRICS (issue 6): the Content-Type of a non-JSON body (static), NULL: application/json */
+    const char *content_type;
+    bool metered; /* METRICS (issue 6): counted in ctxd_http_requests_total already */
 
     /* the audit line */
     bool audited;

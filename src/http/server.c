@@ -30,6 +30,7 @@
 #include "core/crypto.h"
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/pool.h"
 #include "core/strutil.h"
 #include "http/flood.h"
@@ -170,7 +171,9 @@ static enum MHD_Result queue(http_req *r)
         return MHD_NO;
     }
     if (!r->no_body) {
-        MHD_add_response_header(resp, "Content-Type", "application/json");
+        /* METRICS (issue 6): a route may answer another type (the Prometheus text) */
+        MHD_add_response_header(resp, "Content-Type",
+                                r->content_type ? r->content_type : "application/json");
     }
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
@@ -178,6 +181,11 @@ static enum MHD_Result queue(http_req *r)
         MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
     }
     r->audit.status = r->status;
+    /* METRICS (issue 6): counted before the first byte goes out, so a client that reads
+       /v1/metrics after its previous response sees that request counted */
+    r->metered = true;
+    metrics_http_request(r->route ? r->route->path : NULL, r->status,
+                         clock_mono_ns() - r->start_ns);
     enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ok;
@@ -229,9 +237,13 @@ static bool admit(http_req *r, const char *ip_key)
     auth_result ar = auth_authenticate(c, key_store, &r->a, http_header(r, "Authorization"),
                                        http_header(r, "X-API-Key"), &r->who);
     if (ar != AUTH_OK) {
+        metrics_auth_failure(ar == AUTH_CONFLICT  ? METRICS_AUTH_CONFLICT
+                             : ar == AUTH_MISSING ? METRICS_AUTH_MISSING
+                                                  : METRICS_AUTH_INVALID); /* METRICS (issue 6) */
         rate_state st;
         if (!limiter_take(ip_limiter, ip_key, c->ip_burst, c->ip_rps, 1, &st)) {
             http_rate_headers(r, "ip", &st, true);
+            metrics_rate_limited("ip"); /* METRICS (issue 6) */
             char msg[160];
             snprintf(msg, sizeof msg,
                      "too many unauthenticated requests from this address; retry in %.0f s",
@@ -260,6 +272,7 @@ static bool admit(http_req *r, const char *ip_key)
     rate_state gs;
     if (!locked_bucket_take(&global_bucket, c->rate_burst, c->max_rps, 1, &gs)) {
         http_rate_headers(r, "global", &gs, true);
+        metrics_rate_limited("global"); /* METRICS (issue 6) */
         char msg[160];
         snprintf(msg, sizeof msg, "server-wide rate limit exceeded (maxRps=%g); retry in %.0f s",
                  c->max_rps, gs.retry_after < 1 ? 1 : ceil(gs.retry_after));
@@ -511,6 +524,12 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     if (r->authed && r->route && key_store && r->cfg->request_log) {
         request_log_row(r); /* request log (issue 5) */
+    }
+    if (!r->metered) {
+        /* METRICS (issue 6): a stream (counted when it ends) or a request never answered */
+        int code = r->audit.status ? r->audit.status : r->status;
+        metrics_http_request(r->route ? r->route->path : NULL, code ? code : 499,
+                             clock_mono_ns() - r->start_ns);
     }
     atomic_store(&r->cancel, true); /* work still running for it (a stream's) stops */
     *con_cls = NULL;

@@ -14,6 +14,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/metrics.h"
 
 #define KEEPALIVE_MS 15000
 
@@ -29,6 +30,12 @@ struct sse_stream {
     bool gone;
     int64_t last_ms;
     sse_stream *next, *prev; /* the list of open streams, for keep-alives */
+    int metrics_kind;        /* METRICS (issue 6): ctxd_sse_streams{kind} while listed */
+    /* EVENTS (issue 6): a pull stream (sse_set_refill) */
+    sse_refill_fn refill;
+    void (*refill_done)(void *ctx);
+    void *refill_ctx;
+    bool kicked;
 };
 
 static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -149,11 +156,50 @@ void sse_shutdown(void)
     }
 }
 
+/* EVENTS (issue 6): pull streams */
+void sse_set_refill(sse_stream *s, sse_refill_fn refill, void (*done)(void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&s->lock);
+    s->refill = refill;
+    s->refill_done = done;
+    s->refill_ctx = ctx;
+    pthread_mutex_unlock(&s->lock);
+    sse_kick(s);
+}
+
+void sse_kick(sse_stream *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->kicked = true;
+    bool wake = s->suspended && !s->gone;
+    s->suspended = false;
+    pthread_mutex_unlock(&s->lock);
+    if (wake) {
+        MHD_resume_connection(s->conn);
+    }
+}
+
+bool sse_retry(sse_stream *s, int ms)
+{
+    char line[32];
+    int n = snprintf(line, sizeof line, "retry: %d\n\n", ms);
+    return push(s, line, (size_t)n);
+}
+
 static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
 {
     (void)pos;
     sse_stream *s = cls;
     pthread_mutex_lock(&s->lock);
+    /* EVENTS: a pull stream's producer is asked for more (outside the lock) while kicked */
+    while (s->refill && s->kicked && !s->closed && s->pending.len == s->sent_off) {
+        s->kicked = false;
+        sse_refill_fn fn = s->refill;
+        void *ctx = s->refill_ctx;
+        pthread_mutex_unlock(&s->lock);
+        fn(s, ctx);
+        pthread_mutex_lock(&s->lock);
+    }
     size_t avail = s->pending.len - s->sent_off;
     if (avail) {
         size_t n = avail < max ? avail : max;
@@ -189,6 +235,7 @@ static void reader_done(void *cls)
         s->next->prev = s->prev;
     }
     pthread_mutex_unlock(&list_lock);
+    metrics_sse_add((metrics_sse_kind)s->metrics_kind, -1); /* METRICS (issue 6) */
     pthread_mutex_lock(&s->lock);
     s->gone = true;
     http_req *r = s->req;
@@ -197,6 +244,16 @@ static void reader_done(void *cls)
     }
     s->req = NULL;
     pthread_mutex_unlock(&s->lock);
+    /* EVENTS: the pull stream's producer lets go */
+    pthread_mutex_lock(&s->lock);
+    void (*done)(void *) = s->refill_done;
+    void *done_ctx = s->refill_ctx;
+    s->refill = NULL;
+    s->refill_done = NULL;
+    pthread_mutex_unlock(&s->lock);
+    if (done) {
+        done(done_ctx);
+    }
     /* the response can outlive the request's own end (libmicrohttpd destroys it later), so
        the stream held a reference until here */
     if (r) {
@@ -260,6 +317,11 @@ sse_stream *sse_begin(http_req *r)
     for (int i = 0; i < r->nhdr; i++) {
         MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
     }
+    /* METRICS (issue 6): the events stream (/v1/events...) or an MCP one */
+    s->metrics_kind = r->route && strncmp(r->route->path, "/v1/events", 10) == 0
+                          ? METRICS_SSE_EVENTS
+                          : METRICS_SSE_MCP;
+    metrics_sse_add((metrics_sse_kind)s->metrics_kind, 1);
     pthread_mutex_lock(&list_lock);
     s->next = streams;
     if (streams) {

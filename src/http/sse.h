@@ -36,4 +36,14 @@ bool sse_gone(sse_stream *s);
 /* server shutdown: end every open stream */
 void sse_shutdown(void);
 
+/* EVENTS (issue 6): a pull stream. When the queue is empty the connection's thread calls
+ * refill(s, ctx) (outside the stream's lock; it writes with sse_event and friends) before
+ * sleeping, after sse_set_refill and after every sse_kick; done(ctx) runs once when the
+ * connection is finished with the stream. sse_kick may be called from any thread. */
+typedef void (*sse_refill_fn)(sse_stream *s, void *ctx);
+void sse_set_refill(sse_stream *s, sse_refill_fn refill, void (*done)(void *ctx), void *ctx);
+void sse_kick(sse_stream *s);
+/* the `retry: <ms>` line (http-conventions.md §3) */
+bool sse_retry(sse_stream *s, int ms);
+
 #endif

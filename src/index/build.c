@@ -36,6 +36,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "index/resolve.h"
 #include "index/store.h"
 #include "lang/ctags.h"
@@ -1890,6 +1891,9 @@ bool ix_run_pass(const ix_pass *pass, sqlite3 *db, ix_summary *sum, char *why, s
     }
     sum->seconds = (double)(clock_mono_ms() - t0) / 1000.0;
     sum->stopped = !complete || w.over_quota;
+    if (!sum->stopped) {
+        metrics_index_build(sum->seconds); /* METRICS (issue 6) */
+    }
     snprintf(sum->why, sizeof sum->why, "%s", why);
     if (w.over_quota) {
         /* rolled back: the tenant uses what it used before; the pass had grown this much */

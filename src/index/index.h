@@ -188,6 +188,18 @@ int64_t index_tenant_bytes(const config *c, const char *tenant, const char *exce
  * workspace's files were deleted) */
 void index_report_tenant(const config *c, const char *tenant);
 
+/* ---- events (issue 6, EVENTS) ----
+ * The index does not know the event bus: the server installs a function called when a build
+ * job ends (kind "index_built") and when a sync ends (kind "sync_done"), on the thread that did
+ * the work, with no index lock held; message is the one-line outcome (may be NULL). */
+typedef void (*ix_event_fn)(const char *kind, const cfg_workspace *ws, bool ok,
+                            const ix_summary *sum, const char *message);
+/* install (NULL: remove) the hook */
+void index_set_event_fn(ix_event_fn fn);
+/* call the hook if one is installed (the index's own build and sync paths) */
+void index_event(const char *kind, const cfg_workspace *ws, bool ok, const ix_summary *sum,
+                 const char *message);
+
 /* the estimate: index bytes per source byte (measured, README "Storage quotas": 1.7-2.4 on C
  * and Python trees, 3.2 on the kernel's include/), per file row, and an empty index */
 #define IX_EST_FACTOR_NUM 2

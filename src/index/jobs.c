@@ -57,6 +57,24 @@ static struct {
     atomic_bool stop;
 } G = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
+/* ---- events (issue 6, EVENTS): the build/sync hook (index.h) ---- */
+
+static _Atomic(ix_event_fn) event_fn;
+
+void index_set_event_fn(ix_event_fn fn)
+{
+    atomic_store(&event_fn, fn);
+}
+
+void index_event(const char *kind, const cfg_workspace *ws, bool ok, const ix_summary *sum,
+                 const char *message)
+{
+    ix_event_fn fn = atomic_load(&event_fn);
+    if (fn) {
+        fn(kind, ws, ok, sum, message);
+    }
+}
+
 /* ---- the storage quota hook (index.h) ---- */
 
 static struct {
@@ -488,6 +506,7 @@ static void *job_main(void *arg)
         } else {
             log_warn("index %s/%s: build did not complete: %s", j->ws->tenant, j->ws->id, j->why);
         }
+        index_event("index_built", j->ws, j->ok, &j->sum, j->ok ? NULL : j->why); /* EVENTS */
     } else {
         snprintf(j->why, sizeof j->why, "stopped: the server is shutting down");
         j->sum.stopped = true;

@@ -10,6 +10,7 @@
 
 #include "core/alloc.h"
 #include "core/clock.h"
+#include "core/metrics.h"
 
 typedef struct path_list {
     char **v;
@@ -220,5 +221,7 @@ done:
     if (rep->sum.seconds <= 0) {
         rep->sum.seconds = (double)(clock_mono_ms() - t0) / 1000.0;
     }
+    metrics_sync_result(rep->ok); /* METRICS (issue 6): ctxd_sync_total{result} */
+    index_event("sync_done", ws, rep->ok, &rep->sum, rep->message); /* EVENTS (issue 6) */
     return rep->ok;
 }

@@ -1228,15 +1228,14 @@ static bool materialize(ctx *c, x_file *out)
             /* C has no nested functions: a "definition" inside a body is a macro-made loop
                (`for_each_possible_cpu(i) { ... }`) that the grammar reads as one */
             d->drop = var || proto || (c_like && is_fn(d->kind));
-        } else if (c_like && var && c_keyword_name(c, d->name)) {
+        } else if (c_like) {
             /* `static __latent_entropy struct task_struct *f(`: the parser reads `struct` as
-               the name of a variable (the function itself is found in the ERROR node after) */
-            d->drop = true;
-        } else if (c_like && (var || is_fn(d->kind)) && in_block(d->def)) {
-            /* a block at file scope is a body the parser could not attach to its function (a
+               the name of a variable (the function itself is found in the ERROR node after).
+               A block at file scope is a body the parser could not attach to its function (a
                macro-made definition such as `SYSCALL_DEFINE2(clone3, ...) { int err; ... }`):
-               what is declared in it is local */
-            d->drop = true;
+               what is declared in it is local. */
+            d->drop = (var && c_keyword_name(c, d->name)) ||
+                      ((var || is_fn(d->kind)) && in_block(d->def));
         }
         xp->remap[i] = d->drop ? -1 : (int)kept;
         kept += !d->drop;

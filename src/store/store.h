@@ -168,6 +168,51 @@ typedef struct store_stats {
 /* tenant_id NULL: all tenants; ERR_NOT_FOUND for an unknown tenant */
 err store_stats_get(store *s, const char *tenant_id, int64_t now_ms, store_stats *out) WARN_UNUSED;
 
+/* ---- events (issue 6, EVENTS): the event bus's rows (src/events/events.c batches them) ----
+ * One sequence per tenant; event_seq keeps each tenant's last id so that a restart continues it
+ * even when retention pruned every row. Every function takes the tenant and reads only its rows. */
+#define STORE_EV_CHANNEL_MAX 128
+#define STORE_EV_AGENT_MAX 128
+#define STORE_EV_KIND_MAX 48
+#define STORE_EV_SUMMARY_MAX 512
+typedef struct store_event {
+    int64_t id;
+    int64_t ts_ms;
+    char tenant_id[APIKEY_TENANT_MAX + 1];
+    char workspace_id[STORE_WS_ID_MAX + 1]; /* "" when none */
+    char channel_id[STORE_EV_CHANNEL_MAX + 1];
+    char agent_id[STORE_EV_AGENT_MAX + 1];
+    char kind[STORE_EV_KIND_MAX + 1];
+    char summary[STORE_EV_SUMMARY_MAX + 1];
+    const char *refs_json; /* NULL: none */
+    const char *full_json; /* NULL: = refs_json */
+} store_event;
+/* the callback's row (and its strings) are valid during the call; false stops */
+typedef bool (*store_event_fn)(const store_event *e, void *ctx);
+typedef struct store_event_query {
+    const char *tenant_id;    /* required */
+    const char *channel_id;   /* NULL: any */
+    const char *workspace_id; /* NULL: any */
+    const char *kind;         /* NULL: any */
+    int64_t after_id; /* ids > after_id, oldest first; < 0: the newest `limit`, oldest first */
+    int limit;        /* 1..10000 */
+} store_event_query;
+/* append rows in one transaction on the writer's connection (and raise event_seq) */
+err store_event_append(store *s, const store_event *rows, size_t n) WARN_UNUSED;
+/* the tenant's last id ever given (0: none) and its oldest kept id (0: none kept) */
+err store_event_bounds(store *s, const char *tenant_id, int64_t *last_id,
+                       int64_t *oldest_id) WARN_UNUSED;
+err store_event_list(store *s, const store_event_query *q, store_event_fn fn,
+                     void *ctx) WARN_UNUSED;
+/* full-text match of q (words, each quoted: no FTS syntax reaches SQLite) over the tenant's
+   summaries, newest first, at most limit (1..1000) */
+err store_event_search(store *s, const char *tenant_id, const char *q, int limit, store_event_fn fn,
+                       void *ctx) WARN_UNUSED;
+/* delete up to max_rows rows older than now_ms minus each tenant's retention (its settings'
+   event_retention_days, else default_days); *deleted receives how many */
+err store_event_prune(store *s, int64_t now_ms, int default_days, int max_rows,
+                      int64_t *deleted) WARN_UNUSED;
+
 /* ---- admin API: tenant update, workspace get/delete, key lookup by prefix, minting, tenant
  * files (issue 5, ADMIN) ----
  * Engine-specific ones in store_sqlite.c; store_tenant_create_new, store_key_mint and
@@ -212,5 +257,191 @@ err store_tenant_remove_files(const char *data_dir, const char *tenant_id, char 
 err store_tenant_quota(store *s, const char *id, int64_t *quota, int64_t *used) WARN_UNUSED;
 /* set the tenant's storage_used_bytes (negative: 0); ERR_NOT_FOUND for an unknown tenant */
 err store_tenant_storage_set(store *s, const char *id, int64_t bytes) WARN_UNUSED;
+
+/* ---- shared sessions: documents and items (issue 6, SESSIONS; tools.md §4.1-4.4) ----
+ * A document is the one mutable record of (tenant, workspace, kind, channel): kind "session" or
+ * "workflow", a JSON body and a revision. store_doc_put is a compare-and-set: it commits only
+ * when the stored revision still equals expect_rev (0: no document yet), in one transaction,
+ * and answers ERR_CONFLICT otherwise, so a writer that read an older revision rereads and
+ * retries and no concurrent update is lost. Items are immutable records: kind "snapshot",
+ * "handoff" (channel "") or "share"; store_item_add keeps the newest `keep` of their (kind,
+ * channel). Bodies are xmalloc'd (release with store_doc_release / store_item_release); every
+ * function filters by tenant and workspace. */
+#define STORE_CHANNEL_MAX 128
+#define STORE_ACTOR_MAX 160
+#define STORE_ITEM_ID_MAX 64
+#define STORE_BODY_MAX ((size_t)4 << 20)
+#define STORE_DOCS_PER_WS 4096   /* documents of one kind (channels) per workspace */
+#define STORE_ITEMS_PER_WS 20000 /* items of one kind per workspace */
+
+typedef struct store_doc {
+    char channel[STORE_CHANNEL_MAX + 1];
+    int64_t rev; /* 0: none yet */
+    char *body;  /* JSON object text, NULL when none */
+    char updated_at[32];
+    char updated_by[STORE_ACTOR_MAX + 1];
+} store_doc;
+
+typedef struct store_item {
+    char channel[STORE_CHANNEL_MAX + 1];
+    char kind[16];
+    char id[STORE_ITEM_ID_MAX + 1];
+    char from[STORE_ACTOR_MAX + 1];
+    char to[STORE_ACTOR_MAX + 1]; /* "" = anyone */
+    char created_at[32];          /* "" on add: now */
+    char *body;                   /* JSON object text */
+} store_item;
+
+void store_doc_release(store_doc *d);
+void store_item_release(store_item *it);
+/* the document; ERR_NOT_FOUND (out->rev 0, body NULL) when there is none */
+err store_doc_get(store *s, const char *tenant_id, const char *ws, const char *kind,
+                  const char *channel, store_doc *out) WARN_UNUSED;
+/* write body as revision expect_rev + 1 by actor; ERR_CONFLICT when the stored revision is not
+   expect_rev, ERR_QUOTA_EXCEEDED when a new document would pass STORE_DOCS_PER_WS; *new_rev (may
+   be NULL) receives the revision written */
+err store_doc_put(store *s, const char *tenant_id, const char *ws, const char *kind,
+                  const char *channel, int64_t expect_rev, const char *body, const char *actor,
+                  int64_t *new_rev) WARN_UNUSED;
+/* the workspace's documents of kind, by channel; the callback's doc is valid during the call */
+typedef bool (*store_doc_fn)(const store_doc *d, void *ctx);
+err store_doc_list(store *s, const char *tenant_id, const char *ws, const char *kind,
+                   store_doc_fn fn, void *ctx) WARN_UNUSED;
+/* add it (created_at "" = now); ERR_CONFLICT when its id is taken, ERR_QUOTA_EXCEEDED when the
+   workspace holds STORE_ITEMS_PER_WS items of its kind; then keep the newest keep items of its
+   (kind, channel) */
+err store_item_add(store *s, const char *tenant_id, const char *ws, store_item *it,
+                   int keep) WARN_UNUSED;
+/* the item id (NULL: the newest) of kind, on channel (NULL: any); ERR_NOT_FOUND */
+err store_item_get(store *s, const char *tenant_id, const char *ws, const char *kind,
+                   const char *channel, const char *id, store_item *out) WARN_UNUSED;
+/* up to max items of kind on channel (NULL: any), newest first */
+typedef bool (*store_item_fn)(const store_item *it, void *ctx);
+err store_item_list(store *s, const char *tenant_id, const char *ws, const char *kind,
+                    const char *channel, int max, store_item_fn fn, void *ctx) WARN_UNUSED;
+/* delete items of kind on channel (NULL: any) sent by agent (or, with or_to, addressed to it;
+   agent NULL: anyone's) and created before `before` (RFC 3339, NULL: any time) */
+err store_item_delete(store *s, const char *tenant_id, const char *ws, const char *kind,
+                      const char *channel, const char *agent, bool or_to, const char *before,
+                      int64_t *deleted) WARN_UNUSED;
+
+/* ---- knowledge: ctx_knowledge's facts and relations (issue 6, KNOWLEDGE) ----
+ * Facts are versions of (tenant, workspace, category, key) (migration 0005_knowledge.sql): one
+ * version is current (valid_until ""), older ones are kept with valid_until and superseded_by.
+ * Every function takes the tenant and workspace and reaches only their rows; writes are
+ * committed before they return. Text matches use the FTS5 index over category, key and value
+ * (bm25); a match expression is built by the caller from quoted tokens only. */
+#define STORE_KN_CATEGORY_MAX 64
+#define STORE_KN_KEY_MAX 128
+#define STORE_KN_VALUE_MAX 16384
+#define STORE_KN_SOURCE_MAX 160
+
+typedef struct store_fact {
+    int64_t id;
+    char category[STORE_KN_CATEGORY_MAX + 1];
+    char key[STORE_KN_KEY_MAX + 1];
+    const char *value; /* read: valid during the callback; write: at most STORE_KN_VALUE_MAX */
+    char source[STORE_KN_SOURCE_MAX + 1];
+    char imported_from[STORE_KN_SOURCE_MAX + 1]; /* "" = none */
+    double confidence;                           /* 0..1 */
+    char created_at[32];                         /* write: "" = now (an import may keep its own) */
+    char last_confirmed[32];                     /* write: "" = now */
+    char valid_from[32], valid_until[32], last_retrieved[32];
+    int64_t supersedes, superseded_by; /* 0 = none */
+    int64_t retrieval_count, feedback_up, feedback_down;
+    double score; /* of a ranked query: bm25 weighted by confidence (lower is better) */
+} store_fact;
+typedef bool (*store_fact_fn)(const store_fact *f, void *ctx);
+
+typedef enum store_kn_merge {
+    STORE_KN_SUPERSEDE, /* a different value replaces the current version */
+    STORE_KN_SKIP,      /* an existing current version is kept */
+    STORE_KN_NEWER,     /* replaced only when f->last_confirmed is later than the current one's */
+} store_kn_merge;
+
+typedef enum store_kn_outcome {
+    STORE_KN_CREATED,    /* no current version existed */
+    STORE_KN_SUPERSEDED, /* the current version was closed and a new one added */
+    STORE_KN_CONFIRMED,  /* same value: last_confirmed and confidence refreshed */
+    STORE_KN_SKIPPED,    /* merge rule kept the current version */
+} store_kn_outcome;
+
+typedef struct store_kn_write {
+    store_kn_outcome outcome;
+    int64_t id;      /* the current version after the write */
+    int64_t prev_id; /* the version that was current before, 0 = none */
+    char prev_source[STORE_KN_SOURCE_MAX + 1];
+    char prev_confirmed[32];
+} store_kn_write;
+
+/* upsert f (category, key, value, source, imported_from, confidence, created_at,
+   last_confirmed) as the current version of its key; ERR_INVALID_ARGUMENTS for an empty or
+   oversized field */
+err store_kn_remember(store *s, const char *tenant, const char *ws, const store_fact *f,
+                      store_kn_merge merge, store_kn_write *res) WARN_UNUSED;
+
+typedef enum store_kn_order {
+    STORE_KN_BY_RANK,   /* bm25 (needs match) weighted by confidence, then newest */
+    STORE_KN_BY_USEFUL, /* confidence x recency x retrieval count (wakeup) */
+    STORE_KN_BY_NEWEST, /* newest version first (id) */
+    STORE_KN_BY_KEY,    /* category, key, then version (export) */
+} store_kn_order;
+
+typedef struct store_kn_query {
+    const char *match;    /* an FTS5 expression, NULL: no text condition */
+    const char *category; /* NULL: any */
+    const char *key;      /* NULL: any */
+    const char *as_of;    /* RFC 3339 (store format); NULL: the current versions */
+    bool history;         /* every version (timeline); as_of is then ignored */
+    store_kn_order order;
+    int64_t min_id; /* only versions with a larger id (consolidate's candidates) */
+    int limit;      /* 1..10000 */
+    bool touch;     /* count a retrieval of each fact returned */
+} store_kn_query;
+/* facts of (tenant, ws) that satisfy q, in q->order; ERR_INVALID_ARGUMENTS for a match
+   expression FTS5 refuses */
+err store_kn_query_run(store *s, const char *tenant, const char *ws, const store_kn_query *q,
+                       store_fact_fn fn, void *ctx) WARN_UNUSED;
+/* delete every version of category/key (and nothing else); *removed = versions deleted;
+   ERR_NOT_FOUND when there is no current version */
+err store_kn_remove(store *s, const char *tenant, const char *ws, const char *category,
+                    const char *key, int64_t *removed) WARN_UNUSED;
+/* make a copy of the newest superseded version of category/key the current version (the
+   current one, if any, is superseded); ERR_NOT_FOUND when there is no older version */
+err store_kn_restore(store *s, const char *tenant, const char *ws, const char *category,
+                     const char *key, const char *source, store_kn_write *res) WARN_UNUSED;
+/* count a feedback on the current version of category/key; ERR_NOT_FOUND */
+err store_kn_feedback(store *s, const char *tenant, const char *ws, const char *category,
+                      const char *key, bool up) WARN_UNUSED;
+/* close version loser (superseded_by winner) and confirm winner with the higher confidence of
+   the two; ERR_NOT_FOUND when either is not a current version of (tenant, ws) */
+err store_kn_merge_pair(store *s, const char *tenant, const char *ws, int64_t winner,
+                        int64_t loser) WARN_UNUSED;
+/* add (ERR_CONFLICT when it exists) or remove (ERR_NOT_FOUND when it does not) from → to */
+err store_kn_relate(store *s, const char *tenant, const char *ws, const char *from, const char *to,
+                    const char *source, bool add) WARN_UNUSED;
+/* relations with key at either end, oldest first, at most limit */
+typedef bool (*store_kn_rel_fn)(const char *from, const char *to, const char *source,
+                                const char *created_at, void *ctx);
+err store_kn_relations(store *s, const char *tenant, const char *ws, const char *key, int limit,
+                       store_kn_rel_fn fn, void *ctx) WARN_UNUSED;
+/* current facts per category (by category), and the number of superseded versions */
+typedef bool (*store_kn_cat_fn)(const char *category, int64_t count, void *ctx);
+err store_kn_categories(store *s, const char *tenant, const char *ws, store_kn_cat_fn fn, void *ctx,
+                        int64_t *superseded) WARN_UNUSED;
+
+/* ---- METRICS (issue 6): request-log usage by agent and tool (ctx_cost) ----
+ * Rows of tenant_id (only that tenant's) since since_ms, grouped by (token_id, tool), tool calls
+ * only (rows of other routes, whose tool is a path, are left out); token_id NULL: every agent.
+ * At most limit groups (1..1000), most calls first. Reads committed rows: they lag the requests
+ * by at most STORE_FLUSH_MS. */
+typedef struct store_usage_row {
+    const char *token_id; /* "" when the row had none */
+    const char *tool;
+    int64_t calls, errors, rate_limited, duration_ms;
+} store_usage_row;
+typedef bool (*store_usage_fn)(const store_usage_row *r, void *ctx);
+err store_log_usage(store *s, const char *tenant_id, const char *token_id, int64_t since_ms,
+                    int limit, store_usage_fn fn, void *ctx) WARN_UNUSED;
 
 #endif

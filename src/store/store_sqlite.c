@@ -1736,3 +1736,1340 @@ err store_tenant_storage_set(store *s, const char *id, int64_t bytes)
     pthread_mutex_unlock(&s->mu);
     return e;
 }
+
+/* ---- shared sessions: documents and items (issue 6, SESSIONS) ---- */
+
+typedef struct sess_param {
+    const char *t; /* text, or NULL: the integer i */
+    int64_t i;
+} sess_param;
+
+static void sess_bind(sqlite3_stmt *st, const sess_param *p, int n)
+{
+    for (int k = 0; k < n; k++) {
+        if (p[k].t) {
+            sqlite3_bind_text(st, k + 1, p[k].t, -1, SQLITE_TRANSIENT);
+        } else {
+            sqlite3_bind_int64(st, k + 1, p[k].i);
+        }
+    }
+}
+
+/* run sql with params under mu (held by the caller), calling row for each row until it returns
+   false; ERR_NOT_FOUND when there was none */
+static err sess_rows(sqlite3 *db, const char *sql, const sess_param *p, int n,
+                     bool (*row)(sqlite3_stmt *st, void *ctx), void *ctx)
+{
+    sqlite3_stmt *st = prepare(db, sql);
+    if (!st) {
+        return ERR_IO;
+    }
+    sess_bind(st, p, n);
+    err e = ERR_NOT_FOUND;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        e = ERR_OK;
+        if (row && !row(st, ctx)) {
+            break;
+        }
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        log_error("store: %s", sqlite3_errmsg(db));
+        e = ERR_IO;
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+static err sess_exec(sqlite3 *db, const char *sql, const sess_param *p, int n, int64_t *changes)
+{
+    sqlite3_stmt *st = prepare(db, sql);
+    if (!st) {
+        return ERR_IO;
+    }
+    sess_bind(st, p, n);
+    err e = step_done(db, st);
+    if (e == ERR_OK && changes) {
+        *changes = sqlite3_changes(db);
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+static char *sess_body(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return xstrdup(t ? (const char *)t : "{}");
+}
+
+void store_doc_release(store_doc *d)
+{
+    if (d) {
+        xfree(d->body);
+        d->body = NULL;
+    }
+}
+
+void store_item_release(store_item *it)
+{
+    if (it) {
+        xfree(it->body);
+        it->body = NULL;
+    }
+}
+
+#define DOC_COLS "channel_id, rev, body, updated_at, updated_by"
+
+static void doc_row(sqlite3_stmt *st, store_doc *d)
+{
+    col_copy(st, 0, d->channel, sizeof d->channel);
+    d->rev = sqlite3_column_int64(st, 1);
+    d->body = sess_body(st, 2);
+    col_copy(st, 3, d->updated_at, sizeof d->updated_at);
+    col_copy(st, 4, d->updated_by, sizeof d->updated_by);
+}
+
+static bool doc_one(sqlite3_stmt *st, void *out)
+{
+    doc_row(st, out);
+    return false;
+}
+
+err store_doc_get(store *s, const char *tenant_id, const char *ws, const char *kind,
+                  const char *channel, store_doc *out)
+{
+    memset(out, 0, sizeof *out);
+    const sess_param p[] = {{tenant_id, 0}, {ws, 0}, {kind, 0}, {channel, 0}};
+    pthread_mutex_lock(&s->mu);
+    err e = sess_rows(s->db,
+                      "SELECT " DOC_COLS " FROM collab_docs WHERE tenant_id = ? AND"
+                      " workspace_id = ? AND kind = ? AND channel_id = ?",
+                      p, 4, doc_one, out);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+static bool rev_one(sqlite3_stmt *st, void *out)
+{
+    *(int64_t *)out = sqlite3_column_int64(st, 0);
+    return false;
+}
+
+err store_doc_put(store *s, const char *tenant_id, const char *ws, const char *kind,
+                  const char *channel, int64_t expect_rev, const char *body, const char *actor,
+                  int64_t *new_rev)
+{
+    if (strlen(body) > STORE_BODY_MAX) {
+        return ERR_INVALID_ARGUMENTS;
+    }
+    char now[32];
+    now_text(now);
+    const sess_param key[] = {{tenant_id, 0}, {ws, 0}, {kind, 0}, {channel, 0}};
+    pthread_mutex_lock(&s->mu);
+    err e = ERR_IO;
+    if (exec(s->db, "BEGIN IMMEDIATE")) {
+        int64_t cur = 0;
+        e = sess_rows(s->db,
+                      "SELECT rev FROM collab_docs WHERE tenant_id = ? AND workspace_id = ? AND"
+                      " kind = ? AND channel_id = ?",
+                      key, 4, rev_one, &cur);
+        if (e == ERR_NOT_FOUND) {
+            e = ERR_OK;
+        }
+        if (e == ERR_OK && cur != expect_rev) {
+            e = ERR_CONFLICT;
+        }
+        int64_t docs = 0;
+        if (e == ERR_OK && cur == 0 &&
+            sess_rows(s->db,
+                      "SELECT count(*) FROM collab_docs WHERE tenant_id = ? AND workspace_id = ?"
+                      " AND kind = ?",
+                      key, 3, rev_one, &docs) == ERR_OK &&
+            docs >= STORE_DOCS_PER_WS) {
+            e = ERR_QUOTA_EXCEEDED;
+        }
+        if (e == ERR_OK) {
+            const sess_param p[] = {{tenant_id, 0},  {ws, 0},   {channel, 0}, {kind, 0},
+                                    {NULL, cur + 1}, {body, 0}, {now, 0},     {actor, 0}};
+            e = sess_exec(s->db,
+                          "INSERT INTO collab_docs (tenant_id, workspace_id, channel_id, kind, rev,"
+                          " body, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                          " ON CONFLICT (tenant_id, workspace_id, kind, channel_id) DO UPDATE SET"
+                          " rev = excluded.rev, body = excluded.body,"
+                          " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                          p, 8, NULL);
+            /* a constraint here is the tenant's foreign key: the tenant is gone */
+            if (e == ERR_CONFLICT) {
+                e = ERR_NOT_FOUND;
+            }
+        }
+        if (e == ERR_OK && exec(s->db, "COMMIT")) {
+            if (new_rev) {
+                *new_rev = cur + 1;
+            }
+        } else {
+            exec(s->db, "ROLLBACK");
+            if (e == ERR_OK) {
+                e = ERR_IO;
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+typedef struct doc_each {
+    store_doc_fn fn;
+    void *ctx;
+} doc_each;
+
+static bool doc_each_row(sqlite3_stmt *st, void *v)
+{
+    doc_each *e = v;
+    store_doc d = {0};
+    doc_row(st, &d);
+    bool more = e->fn(&d, e->ctx);
+    store_doc_release(&d);
+    return more;
+}
+
+err store_doc_list(store *s, const char *tenant_id, const char *ws, const char *kind,
+                   store_doc_fn fn, void *ctx)
+{
+    const sess_param p[] = {{tenant_id, 0}, {ws, 0}, {kind, 0}};
+    doc_each e = {fn, ctx};
+    pthread_mutex_lock(&s->mu);
+    err rc = listed(sess_rows(s->db,
+                              "SELECT " DOC_COLS " FROM collab_docs WHERE tenant_id = ? AND"
+                              " workspace_id = ? AND kind = ? ORDER BY channel_id",
+                              p, 3, doc_each_row, &e));
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+#define ITEM_COLS "channel_id, kind, id, from_agent, to_agent, created_at, body"
+
+static void item_row(sqlite3_stmt *st, store_item *it)
+{
+    col_copy(st, 0, it->channel, sizeof it->channel);
+    col_copy(st, 1, it->kind, sizeof it->kind);
+    col_copy(st, 2, it->id, sizeof it->id);
+    col_copy(st, 3, it->from, sizeof it->from);
+    col_copy(st, 4, it->to, sizeof it->to);
+    col_copy(st, 5, it->created_at, sizeof it->created_at);
+    it->body = sess_body(st, 6);
+}
+
+static bool item_one(sqlite3_stmt *st, void *out)
+{
+    item_row(st, out);
+    return false;
+}
+
+err store_item_add(store *s, const char *tenant_id, const char *ws, store_item *it, int keep)
+{
+    if (!it->body || strlen(it->body) > STORE_BODY_MAX) {
+        return ERR_INVALID_ARGUMENTS;
+    }
+    if (!it->created_at[0]) {
+        now_text(it->created_at);
+    }
+    const sess_param p[] = {{tenant_id, 0}, {ws, 0},       {it->channel, 0}, {it->kind, 0},
+                            {it->id, 0},    {it->from, 0}, {it->to, 0},      {it->created_at, 0},
+                            {it->body, 0}};
+    const sess_param q[] = {{tenant_id, 0},   {ws, 0},          {it->kind, 0},
+                            {it->channel, 0}, {tenant_id, 0},   {ws, 0},
+                            {it->kind, 0},    {it->channel, 0}, {NULL, keep < 1 ? 1 : keep}};
+    pthread_mutex_lock(&s->mu);
+    err e = ERR_IO;
+    if (exec(s->db, "BEGIN IMMEDIATE")) {
+        int64_t items = 0;
+        e = sess_rows(s->db,
+                      "SELECT count(*) FROM collab_items WHERE tenant_id = ? AND workspace_id = ?"
+                      " AND kind = ?",
+                      q, 3, rev_one, &items);
+        e = e == ERR_OK && items >= STORE_ITEMS_PER_WS ? ERR_QUOTA_EXCEEDED : e;
+        e = e == ERR_OK
+                ? sess_exec(
+                      s->db,
+                      "INSERT INTO collab_items (tenant_id, workspace_id, channel_id, kind, id,"
+                      " from_agent, to_agent, created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      p, 9, NULL)
+                : e;
+        if (e == ERR_OK) {
+            e = sess_exec(s->db,
+                          "DELETE FROM collab_items WHERE tenant_id = ? AND workspace_id = ? AND"
+                          " kind = ? AND channel_id = ? AND seq NOT IN (SELECT seq FROM"
+                          " collab_items WHERE tenant_id = ? AND workspace_id = ? AND kind = ?"
+                          " AND channel_id = ? ORDER BY seq DESC LIMIT ?)",
+                          q, 9, NULL);
+        }
+        if (!(e == ERR_OK && exec(s->db, "COMMIT"))) {
+            exec(s->db, "ROLLBACK");
+            if (e == ERR_OK) {
+                e = ERR_IO;
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+err store_item_get(store *s, const char *tenant_id, const char *ws, const char *kind,
+                   const char *channel, const char *id, store_item *out)
+{
+    memset(out, 0, sizeof *out);
+    sess_param p[5] = {{tenant_id, 0}, {ws, 0}, {kind, 0}};
+    int n = 3;
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             "SELECT " ITEM_COLS " FROM collab_items WHERE tenant_id = ? AND workspace_id = ? AND"
+             " kind = ?%s%s ORDER BY seq DESC LIMIT 1",
+             channel ? " AND channel_id = ?" : "", id ? " AND id = ?" : "");
+    if (channel) {
+        p[n++].t = channel;
+    }
+    if (id) {
+        p[n++].t = id;
+    }
+    pthread_mutex_lock(&s->mu);
+    err e = sess_rows(s->db, sql, p, n, item_one, out);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+typedef struct item_each {
+    store_item_fn fn;
+    void *ctx;
+} item_each;
+
+static bool item_each_row(sqlite3_stmt *st, void *v)
+{
+    item_each *e = v;
+    store_item it = {0};
+    item_row(st, &it);
+    bool more = e->fn(&it, e->ctx);
+    store_item_release(&it);
+    return more;
+}
+
+err store_item_list(store *s, const char *tenant_id, const char *ws, const char *kind,
+                    const char *channel, int max, store_item_fn fn, void *ctx)
+{
+    sess_param p[5] = {{tenant_id, 0}, {ws, 0}, {kind, 0}};
+    int n = 3;
+    if (channel) {
+        p[n++].t = channel;
+    }
+    p[n++].i = max < 1 ? 1 : max;
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             "SELECT " ITEM_COLS " FROM collab_items WHERE tenant_id = ? AND workspace_id = ? AND"
+             " kind = ?%s ORDER BY seq DESC LIMIT ?",
+             channel ? " AND channel_id = ?" : "");
+    item_each e = {fn, ctx};
+    pthread_mutex_lock(&s->mu);
+    err rc = listed(sess_rows(s->db, sql, p, n, item_each_row, &e));
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+err store_item_delete(store *s, const char *tenant_id, const char *ws, const char *kind,
+                      const char *channel, const char *agent, bool or_to, const char *before,
+                      int64_t *deleted)
+{
+    sess_param p[7] = {{tenant_id, 0}, {ws, 0}, {kind, 0}};
+    int n = 3;
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             "DELETE FROM collab_items WHERE tenant_id = ? AND workspace_id = ? AND kind = ?%s%s%s",
+             channel ? " AND channel_id = ?" : "",
+             agent ? (or_to ? " AND (from_agent = ? OR to_agent = ?)" : " AND from_agent = ?") : "",
+             before ? " AND created_at < ?" : "");
+    if (channel) {
+        p[n++].t = channel;
+    }
+    if (agent) {
+        p[n++].t = agent;
+        if (or_to) {
+            p[n++].t = agent;
+        }
+    }
+    if (before) {
+        p[n++].t = before;
+    }
+    int64_t changes = 0;
+    pthread_mutex_lock(&s->mu);
+    err e = sess_exec(s->db, sql, p, n, &changes);
+    pthread_mutex_unlock(&s->mu);
+    if (deleted) {
+        *deleted = e == ERR_OK ? changes : 0;
+    }
+    return e;
+}
+
+/* ---- events (issue 6, EVENTS) ----
+ * Appended in batches by the event bus's writer (src/events/events.c) on the writer's
+ * connection; read on the main one. Every statement names the tenant. */
+
+#define EV_COLS "id, ts, workspace_id, channel_id, agent_id, kind, summary, refs_json, full_json"
+
+static void ev_row(sqlite3_stmt *st, const char *tenant, store_event *e)
+{
+    memset(e, 0, offsetof(store_event, refs_json));
+    e->id = sqlite3_column_int64(st, 0);
+    e->ts_ms = sqlite3_column_int64(st, 1);
+    snprintf(e->tenant_id, sizeof e->tenant_id, "%s", tenant);
+    col_copy(st, 2, e->workspace_id, sizeof e->workspace_id);
+    col_copy(st, 3, e->channel_id, sizeof e->channel_id);
+    col_copy(st, 4, e->agent_id, sizeof e->agent_id);
+    col_copy(st, 5, e->kind, sizeof e->kind);
+    col_copy(st, 6, e->summary, sizeof e->summary);
+    e->refs_json = (const char *)sqlite3_column_text(st, 7);
+    e->full_json = (const char *)sqlite3_column_text(st, 8);
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v && *v) {
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    } else {
+        sqlite3_bind_null(st, i);
+    }
+}
+
+err store_event_append(store *s, const store_event *rows, size_t n)
+{
+    if (n == 0) {
+        return ERR_OK;
+    }
+    pthread_mutex_lock(&s->wmu);
+    /* events of a tenant deleted meanwhile are not written (see log_gone) */
+    char gone[LOG_GONE_MAX][APIKEY_TENANT_MAX + 1];
+    pthread_mutex_lock(&s->log_mu);
+    memcpy(gone, s->log_gone, sizeof gone);
+    pthread_mutex_unlock(&s->log_mu);
+    sqlite3 *db = writer_db(s);
+    err e = db ? ERR_OK : ERR_IO;
+    sqlite3_stmt *ins = NULL, *seq = NULL;
+    if (e == ERR_OK && !exec(db, "BEGIN IMMEDIATE")) {
+        e = ERR_IO;
+    }
+    if (e == ERR_OK) {
+        ins = prepare(db, "INSERT OR IGNORE INTO events(tenant_id, " EV_COLS
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        seq = prepare(db, "INSERT INTO event_seq(tenant_id, last_id) VALUES (?, ?) "
+                          "ON CONFLICT(tenant_id) DO UPDATE SET last_id = "
+                          "max(last_id, excluded.last_id)");
+        e = ins && seq ? ERR_OK : ERR_IO;
+    }
+    for (size_t i = 0; e == ERR_OK && i < n; i++) {
+        const store_event *r = &rows[i];
+        if (log_is_gone(gone, r->tenant_id)) {
+            continue;
+        }
+        sqlite3_reset(ins);
+        bind_text(ins, 1, r->tenant_id);
+        sqlite3_bind_int64(ins, 2, r->id);
+        sqlite3_bind_int64(ins, 3, r->ts_ms);
+        bind_opt(ins, 4, r->workspace_id);
+        bind_text(ins, 5, r->channel_id);
+        bind_opt(ins, 6, r->agent_id);
+        bind_text(ins, 7, r->kind);
+        bind_text(ins, 8, r->summary);
+        bind_text(ins, 9, r->refs_json);
+        bind_text(ins, 10, r->full_json);
+        e = step_done(db, ins);
+        if (e == ERR_OK) {
+            sqlite3_reset(seq);
+            bind_text(seq, 1, r->tenant_id);
+            sqlite3_bind_int64(seq, 2, r->id);
+            e = step_done(db, seq);
+        }
+    }
+    sqlite3_finalize(ins);
+    sqlite3_finalize(seq);
+    if (db && e == ERR_OK && !exec(db, "COMMIT")) {
+        e = ERR_IO;
+    }
+    if (db && e != ERR_OK) {
+        (void)exec(db, "ROLLBACK");
+    }
+    pthread_mutex_unlock(&s->wmu);
+    return e;
+}
+
+err store_event_bounds(store *s, const char *tenant_id, int64_t *last_id, int64_t *oldest_id)
+{
+    *last_id = 0;
+    *oldest_id = 0;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = prepare(s->db, "SELECT (SELECT last_id FROM event_seq WHERE tenant_id = ?1),"
+                                      " (SELECT max(id) FROM events WHERE tenant_id = ?1),"
+                                      " (SELECT min(id) FROM events WHERE tenant_id = ?1)");
+    err e = st ? ERR_OK : ERR_IO;
+    if (st) {
+        bind_text(st, 1, tenant_id);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            int64_t a = sqlite3_column_int64(st, 0), b = sqlite3_column_int64(st, 1);
+            *last_id = a > b ? a : b;
+            *oldest_id = sqlite3_column_int64(st, 2);
+        } else {
+            log_error("store: %s", sqlite3_errmsg(s->db));
+            e = ERR_IO;
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+err store_event_list(store *s, const store_event_query *q, store_event_fn fn, void *ctx)
+{
+    if (!q->tenant_id || q->limit < 1 || q->limit > 10000) {
+        return ERR_INVALID_ARGUMENTS;
+    }
+    const char *asc = "SELECT " EV_COLS " FROM events WHERE tenant_id = ?1"
+                      " AND (?2 IS NULL OR channel_id = ?2) AND (?3 IS NULL OR workspace_id = ?3)"
+                      " AND (?4 IS NULL OR kind = ?4) AND id > ?5 ORDER BY id LIMIT ?6";
+    const char *newest =
+        "SELECT * FROM (SELECT " EV_COLS " FROM events WHERE tenant_id = ?1"
+        " AND (?2 IS NULL OR channel_id = ?2) AND (?3 IS NULL OR workspace_id = ?3)"
+        " AND (?4 IS NULL OR kind = ?4) AND id > ?5 ORDER BY id DESC LIMIT ?6)"
+        " ORDER BY id";
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = prepare(s->db, q->after_id < 0 ? newest : asc);
+    err e = st ? ERR_OK : ERR_IO;
+    int rc = SQLITE_DONE;
+    if (st) {
+        bind_text(st, 1, q->tenant_id);
+        bind_opt(st, 2, q->channel_id);
+        bind_opt(st, 3, q->workspace_id);
+        bind_opt(st, 4, q->kind);
+        sqlite3_bind_int64(st, 5, q->after_id < 0 ? 0 : q->after_id);
+        sqlite3_bind_int(st, 6, q->limit);
+        store_event ev;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            ev_row(st, q->tenant_id, &ev);
+            if (!fn(&ev, ctx)) {
+                break;
+            }
+        }
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            log_error("store: %s", sqlite3_errmsg(s->db));
+            e = ERR_IO;
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+/* q as an FTS5 query of quoted words (letters, digits, '_'; at most 16), joined by AND; false
+   when it has none */
+static bool ev_word_char(char c)
+{
+    unsigned char u = (unsigned char)c;
+    return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '_' ||
+           u >= 0x80;
+}
+
+static bool ev_fts_query(const char *q, char *out, size_t cap)
+{
+    size_t o = 0;
+    int words = 0;
+    for (const char *p = q; *p && words < 16;) {
+        while (*p && !ev_word_char(*p)) {
+            p++;
+        }
+        const char *w = p;
+        while (*p && ev_word_char(*p)) {
+            p++;
+        }
+        size_t l = (size_t)(p - w);
+        if (l == 0) {
+            break;
+        }
+        if (o + l + 4 >= cap) {
+            break;
+        }
+        o += (size_t)snprintf(out + o, cap - o, "%s\"%.*s\"", words ? " " : "", (int)l, w);
+        words++;
+    }
+    out[o] = '\0';
+    return words > 0;
+}
+
+err store_event_search(store *s, const char *tenant_id, const char *q, int limit, store_event_fn fn,
+                       void *ctx)
+{
+    char fq[1200];
+    if (!tenant_id || limit < 1 || limit > 1000) {
+        return ERR_INVALID_ARGUMENTS;
+    }
+    if (!ev_fts_query(q, fq, sizeof fq)) {
+        return ERR_OK; /* no word: nothing matches */
+    }
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = prepare(
+        s->db, "SELECT e.id, e.ts, e.workspace_id, e.channel_id, e.agent_id, e.kind,"
+               " e.summary, e.refs_json, e.full_json FROM events_fts f"
+               " JOIN events e ON e.rowid = f.rowid"
+               " WHERE events_fts MATCH ?1 AND e.tenant_id = ?2 ORDER BY e.id DESC LIMIT ?3");
+    err e = st ? ERR_OK : ERR_IO;
+    int rc = SQLITE_DONE;
+    if (st) {
+        bind_text(st, 1, fq);
+        bind_text(st, 2, tenant_id);
+        sqlite3_bind_int(st, 3, limit);
+        store_event ev;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            ev_row(st, tenant_id, &ev);
+            if (!fn(&ev, ctx)) {
+                break;
+            }
+        }
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            log_error("store: %s", sqlite3_errmsg(s->db));
+            e = ERR_IO;
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+err store_event_prune(store *s, int64_t now_ms, int default_days, int max_rows, int64_t *deleted)
+{
+    *deleted = 0;
+    pthread_mutex_lock(&s->wmu);
+    sqlite3 *db = writer_db(s);
+    err e = db ? ERR_OK : ERR_IO;
+    /* each tenant with rows (at most 64 a pass; the next pass continues) */
+    char tenants[64][APIKEY_TENANT_MAX + 1];
+    int nt = 0;
+    sqlite3_stmt *ls = db ? prepare(db, "SELECT DISTINCT tenant_id FROM events LIMIT 64") : NULL;
+    while (ls && nt < 64 && sqlite3_step(ls) == SQLITE_ROW) {
+        col_copy(ls, 0, tenants[nt], sizeof tenants[nt]);
+        nt++;
+    }
+    sqlite3_finalize(ls);
+    for (int i = 0; e == ERR_OK && i < nt && *deleted < max_rows; i++) {
+        int days = default_days;
+        sqlite3_stmt *rs = prepare(db, "SELECT json_extract(settings, '$.event_retention_days')"
+                                       " FROM tenants WHERE id = ? AND json_valid(settings)");
+        if (rs) {
+            bind_text(rs, 1, tenants[i]);
+            if (sqlite3_step(rs) == SQLITE_ROW && sqlite3_column_type(rs, 0) == SQLITE_INTEGER) {
+                int64_t v = sqlite3_column_int64(rs, 0);
+                if (v >= STORE_RETENTION_MIN_DAYS && v <= STORE_RETENTION_MAX_DAYS) {
+                    days = (int)v;
+                }
+            }
+        }
+        sqlite3_finalize(rs);
+        sqlite3_stmt *del = prepare(db, "DELETE FROM events WHERE rowid IN (SELECT rowid FROM"
+                                        " events WHERE tenant_id = ? AND ts < ? LIMIT ?)");
+        if (!del) {
+            e = ERR_IO;
+            break;
+        }
+        bind_text(del, 1, tenants[i]);
+        sqlite3_bind_int64(del, 2, now_ms - (int64_t)days * 86400000);
+        sqlite3_bind_int(del, 3, max_rows - (int)*deleted);
+        e = step_done(db, del);
+        if (e == ERR_OK) {
+            *deleted += sqlite3_changes(db);
+        }
+        sqlite3_finalize(del);
+    }
+    pthread_mutex_unlock(&s->wmu);
+    return e;
+}
+
+/* ---- knowledge: ctx_knowledge's facts and relations (issue 6, KNOWLEDGE) ----
+ * All on the calls' connection under mu; a write that reads before it writes runs in one
+ * BEGIN IMMEDIATE transaction, so two writers of one key cannot both supersede the same version
+ * (the partial unique index would refuse the second current version anyway). */
+
+#define KN_COLS                                                                                    \
+    "f.id, f.category, f.key, f.value, f.source, f.imported_from, f.confidence, f.created_at,"     \
+    " f.last_confirmed, f.valid_from, f.valid_until, f.last_retrieved, f.supersedes,"              \
+    " f.superseded_by, f.retrieval_count, f.feedback_up, f.feedback_down"
+#define KN_TOUCH_MAX 10000
+
+static void kn_row(sqlite3_stmt *st, store_fact *f)
+{
+    f->id = sqlite3_column_int64(st, 0);
+    col_copy(st, 1, f->category, sizeof f->category);
+    col_copy(st, 2, f->key, sizeof f->key);
+    const unsigned char *v = sqlite3_column_text(st, 3);
+    f->value = v ? (const char *)v : "";
+    col_copy(st, 4, f->source, sizeof f->source);
+    col_copy(st, 5, f->imported_from, sizeof f->imported_from);
+    f->confidence = sqlite3_column_double(st, 6);
+    col_copy(st, 7, f->created_at, sizeof f->created_at);
+    col_copy(st, 8, f->last_confirmed, sizeof f->last_confirmed);
+    col_copy(st, 9, f->valid_from, sizeof f->valid_from);
+    col_copy(st, 10, f->valid_until, sizeof f->valid_until);
+    col_copy(st, 11, f->last_retrieved, sizeof f->last_retrieved);
+    f->supersedes = sqlite3_column_int64(st, 12);
+    f->superseded_by = sqlite3_column_int64(st, 13);
+    f->retrieval_count = sqlite3_column_int64(st, 14);
+    f->feedback_up = sqlite3_column_int64(st, 15);
+    f->feedback_down = sqlite3_column_int64(st, 16);
+    f->score = 0;
+}
+
+static bool kn_text_ok(const char *t, size_t max)
+{
+    size_t n = t ? strlen(t) : 0;
+    return n > 0 && n <= max;
+}
+
+/* the current version of category/key into cur (value not kept); false when there is none */
+static err kn_current(store *s, const char *tenant, const char *ws, const char *category,
+                      const char *key, store_fact *cur)
+{
+    sqlite3_stmt *st =
+        prepare(s->db, "SELECT " KN_COLS " FROM knowledge_facts f"
+                       " WHERE f.tenant_id = ? AND f.workspace_id = ?"
+                       " AND f.category = ? AND f.key = ? AND f.valid_until IS NULL");
+    if (!st) {
+        return ERR_IO;
+    }
+    bind_text(st, 1, tenant);
+    bind_text(st, 2, ws);
+    bind_text(st, 3, category);
+    bind_text(st, 4, key);
+    int rc = sqlite3_step(st);
+    err e = ERR_NOT_FOUND;
+    if (rc == SQLITE_ROW) {
+        kn_row(st, cur);
+        cur->value = NULL;
+        e = ERR_OK;
+    } else if (rc != SQLITE_DONE) {
+        log_error("store: %s", sqlite3_errmsg(s->db));
+        e = ERR_IO;
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+/* is the current version's value equal to value? */
+static bool kn_same_value(store *s, int64_t id, const char *value)
+{
+    sqlite3_stmt *st = prepare(s->db, "SELECT value = ? FROM knowledge_facts WHERE id = ?");
+    bool same = false;
+    if (st) {
+        bind_text(st, 1, value);
+        sqlite3_bind_int64(st, 2, id);
+        same = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+    }
+    sqlite3_finalize(st);
+    return same;
+}
+
+/* insert f as the current version of its key (after the old one was closed) */
+static err kn_insert(store *s, const char *tenant, const char *ws, const store_fact *f,
+                     int64_t supersedes, const char *now, int64_t *id)
+{
+    sqlite3_stmt *st = prepare(
+        s->db, "INSERT INTO knowledge_facts (tenant_id, workspace_id, category, key, value, source,"
+               " imported_from, confidence, created_at, last_confirmed, valid_from, supersedes)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!st) {
+        return ERR_IO;
+    }
+    bind_text(st, 1, tenant);
+    bind_text(st, 2, ws);
+    bind_text(st, 3, f->category);
+    bind_text(st, 4, f->key);
+    bind_text(st, 5, f->value);
+    bind_text(st, 6, f->source);
+    bind_text(st, 7, f->imported_from[0] ? f->imported_from : NULL);
+    sqlite3_bind_double(st, 8, f->confidence);
+    bind_text(st, 9, f->created_at[0] ? f->created_at : now);
+    bind_text(st, 10, f->last_confirmed[0] ? f->last_confirmed : now);
+    bind_text(st, 11, now);
+    if (supersedes > 0) {
+        sqlite3_bind_int64(st, 12, supersedes);
+    } else {
+        sqlite3_bind_null(st, 12);
+    }
+    err e = step_done(s->db, st);
+    sqlite3_finalize(st);
+    if (e == ERR_OK) {
+        *id = sqlite3_last_insert_rowid(s->db);
+    }
+    return e;
+}
+
+/* close version old_id: superseded by new_id (0: not yet known) at now */
+static err kn_close(store *s, int64_t old_id, int64_t new_id, const char *now)
+{
+    sqlite3_stmt *st = prepare(s->db, "UPDATE knowledge_facts SET valid_until = ?,"
+                                      " superseded_by = ? WHERE id = ?");
+    if (!st) {
+        return ERR_IO;
+    }
+    bind_text(st, 1, now);
+    if (new_id > 0) {
+        sqlite3_bind_int64(st, 2, new_id);
+    } else {
+        sqlite3_bind_null(st, 2);
+    }
+    sqlite3_bind_int64(st, 3, old_id);
+    err e = step_done(s->db, st);
+    sqlite3_finalize(st);
+    return e;
+}
+
+static err kn_set_successor(store *s, int64_t old_id, int64_t new_id)
+{
+    sqlite3_stmt *st = prepare(s->db, "UPDATE knowledge_facts SET superseded_by = ? WHERE id = ?");
+    if (!st) {
+        return ERR_IO;
+    }
+    sqlite3_bind_int64(st, 1, new_id);
+    sqlite3_bind_int64(st, 2, old_id);
+    err e = step_done(s->db, st);
+    sqlite3_finalize(st);
+    return e;
+}
+
+/* supersede cur (may be absent: cur_ok false) with f; under mu, inside a transaction */
+static err kn_replace(store *s, const char *tenant, const char *ws, const store_fact *f,
+                      const store_fact *cur, bool cur_ok, const char *now, store_kn_write *res)
+{
+    err e = ERR_OK;
+    if (cur_ok) {
+        e = kn_close(s, cur->id, 0, now); /* first: the unique index allows one current */
+    }
+    int64_t id = 0;
+    if (e == ERR_OK) {
+        e = kn_insert(s, tenant, ws, f, cur_ok ? cur->id : 0, now, &id);
+    }
+    if (e == ERR_OK && cur_ok) {
+        e = kn_set_successor(s, cur->id, id);
+    }
+    if (e == ERR_OK) {
+        res->outcome = cur_ok ? STORE_KN_SUPERSEDED : STORE_KN_CREATED;
+        res->id = id;
+    }
+    return e;
+}
+
+static bool kn_begin(store *s)
+{
+    return exec(s->db, "BEGIN IMMEDIATE");
+}
+
+static err kn_end(store *s, err e)
+{
+    if (e == ERR_OK && exec(s->db, "COMMIT")) {
+        return ERR_OK;
+    }
+    exec(s->db, "ROLLBACK");
+    return e == ERR_OK ? ERR_IO : e;
+}
+
+err store_kn_remember(store *s, const char *tenant, const char *ws, const store_fact *f,
+                      store_kn_merge merge, store_kn_write *res)
+{
+    memset(res, 0, sizeof *res);
+    if (!kn_text_ok(tenant, APIKEY_TENANT_MAX) || !kn_text_ok(ws, STORE_WS_ID_MAX) ||
+        !kn_text_ok(f->category, STORE_KN_CATEGORY_MAX) || !kn_text_ok(f->key, STORE_KN_KEY_MAX) ||
+        !kn_text_ok(f->value, STORE_KN_VALUE_MAX) || !kn_text_ok(f->source, STORE_KN_SOURCE_MAX) ||
+        !(f->confidence >= 0.0 && f->confidence <= 1.0)) {
+        return ERR_INVALID_ARGUMENTS;
+    }
+    char now[32];
+    now_text(now);
+    pthread_mutex_lock(&s->mu);
+    err e = ERR_IO;
+    if (kn_begin(s)) {
+        store_fact cur;
+        e = kn_current(s, tenant, ws, f->category, f->key, &cur);
+        bool cur_ok = e == ERR_OK;
+        if (cur_ok) {
+            res->prev_id = cur.id;
+            snprintf(res->prev_source, sizeof res->prev_source, "%s", cur.source);
+            snprintf(res->prev_confirmed, sizeof res->prev_confirmed, "%s", cur.last_confirmed);
+        }
+        if (e == ERR_NOT_FOUND) {
+            e = kn_replace(s, tenant, ws, f, &cur, false, now, res);
+        } else if (e == ERR_OK && (merge == STORE_KN_SKIP ||
+                                   (merge == STORE_KN_NEWER &&
+                                    strcmp(f->last_confirmed[0] ? f->last_confirmed : now,
+                                           cur.last_confirmed) <= 0))) {
+            /* skip: the current version stays; newer: it stays unless f was confirmed later */
+            res->outcome = STORE_KN_SKIPPED;
+            res->id = cur.id;
+        } else if (e == ERR_OK && kn_same_value(s, cur.id, f->value)) {
+            sqlite3_stmt *st =
+                prepare(s->db, "UPDATE knowledge_facts SET last_confirmed = ?, confidence = ?,"
+                               " source = ?, imported_from = ? WHERE id = ?");
+            e = ERR_IO;
+            if (st) {
+                bind_text(st, 1, f->last_confirmed[0] ? f->last_confirmed : now);
+                sqlite3_bind_double(st, 2, f->confidence);
+                bind_text(st, 3, f->source);
+                bind_text(st, 4, f->imported_from[0] ? f->imported_from : NULL);
+                sqlite3_bind_int64(st, 5, cur.id);
+                e = step_done(s->db, st);
+            }
+            sqlite3_finalize(st);
+            res->outcome = STORE_KN_CONFIRMED;
+            res->id = cur.id;
+        } else if (e == ERR_OK) {
+            store_fact nf = *f;
+            /* a new version of a known fact keeps the fact's first creation time */
+            if (!nf.created_at[0]) {
+                snprintf(nf.created_at, sizeof nf.created_at, "%s", cur.created_at);
+            }
+            e = kn_replace(s, tenant, ws, &nf, &cur, true, now, res);
+        }
+        e = kn_end(s, e);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+/* the SQL of a query, with its parameters in order */
+typedef struct kn_sql {
+    buf sql;
+    const char *params[8];
+    int n;
+} kn_sql;
+
+static void kn_param(kn_sql *q, const char *v)
+{
+    q->params[q->n++] = v;
+}
+
+static void kn_build(kn_sql *k, const char *tenant, const char *ws, const store_kn_query *q)
+{
+    buf_init(&k->sql, 8192);
+    k->n = 0;
+    if (q->match) {
+        /* CROSS JOIN keeps the text index the outer loop: driven from knowledge_facts (its
+           category index looks attractive to the planner) FTS5 would run the whole match once
+           per row */
+        buf_puts(&k->sql, "SELECT " KN_COLS ", bm25(knowledge_fts, 2.0, 3.0, 1.0)"
+                          " * (0.5 + 0.5 * f.confidence) AS score FROM knowledge_fts"
+                          " CROSS JOIN knowledge_facts f ON f.id = knowledge_fts.rowid"
+                          " WHERE knowledge_fts MATCH ? AND");
+        kn_param(k, q->match);
+    } else {
+        buf_puts(&k->sql, "SELECT " KN_COLS ", 0 AS score FROM knowledge_facts f WHERE");
+    }
+    buf_puts(&k->sql, " f.tenant_id = ? AND f.workspace_id = ?");
+    kn_param(k, tenant);
+    kn_param(k, ws);
+    if (q->category) {
+        buf_puts(&k->sql, " AND f.category = ?");
+        kn_param(k, q->category);
+    }
+    if (q->key) {
+        buf_puts(&k->sql, " AND f.key = ?");
+        kn_param(k, q->key);
+    }
+    if (q->history) {
+        /* every version */
+    } else if (q->as_of) {
+        buf_puts(&k->sql,
+                 " AND f.valid_from <= ? AND (f.valid_until IS NULL OR f.valid_until > ?)");
+        kn_param(k, q->as_of);
+        kn_param(k, q->as_of);
+    } else {
+        buf_puts(&k->sql, " AND f.valid_until IS NULL");
+    }
+    if (q->min_id > 0) {
+        buf_printf(&k->sql, " AND f.id > %" PRId64, q->min_id);
+    }
+    switch (q->order) {
+    case STORE_KN_BY_RANK:
+        buf_puts(&k->sql, q->match
+                              ? " ORDER BY score, f.id DESC"
+                              : " ORDER BY f.confidence DESC, f.last_confirmed DESC, f.id DESC");
+        break;
+    case STORE_KN_BY_USEFUL:
+        buf_puts(&k->sql, " ORDER BY f.confidence * (1.0 / (1.0 + max(0.0, julianday('now') -"
+                          " julianday(f.last_confirmed)) / 30.0)) * (1.0 + min(f.retrieval_count,"
+                          " 100) / 10.0) DESC, f.id DESC");
+        break;
+    case STORE_KN_BY_NEWEST: buf_puts(&k->sql, " ORDER BY f.id DESC"); break;
+    case STORE_KN_BY_KEY: buf_puts(&k->sql, " ORDER BY f.category, f.key, f.id"); break;
+    }
+    int limit = q->limit < 1 ? 1 : q->limit > 10000 ? 10000 : q->limit;
+    buf_printf(&k->sql, " LIMIT %d", limit);
+}
+
+err store_kn_query_run(store *s, const char *tenant, const char *ws, const store_kn_query *q,
+                       store_fact_fn fn, void *ctx)
+{
+    kn_sql k;
+    kn_build(&k, tenant, ws, q);
+    if (k.sql.failed) {
+        buf_release(&k.sql);
+        return ERR_INTERNAL;
+    }
+    int64_t *touched = NULL;
+    size_t n_touched = 0;
+    if (q->touch) {
+        touched = xcalloc(KN_TOUCH_MAX, sizeof *touched);
+        if (!touched) {
+            buf_release(&k.sql);
+            return ERR_NOMEM;
+        }
+    }
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = prepare(s->db, k.sql.ptr);
+    err e = st ? ERR_OK : ERR_IO;
+    for (int i = 0; st && i < k.n; i++) {
+        bind_text(st, i + 1, k.params[i]);
+    }
+    int rc = SQLITE_DONE;
+    while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_fact f;
+        kn_row(st, &f);
+        f.score = sqlite3_column_double(st, 17);
+        if (touched && n_touched < KN_TOUCH_MAX) {
+            touched[n_touched++] = f.id;
+        }
+        if (!fn(&f, ctx)) {
+            break;
+        }
+    }
+    if (st && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        /* a match expression FTS5 cannot parse ends here too: the caller's input */
+        log_debug("store: knowledge query: %s", sqlite3_errmsg(s->db));
+        e = (rc & 0xff) == SQLITE_ERROR ? ERR_INVALID_ARGUMENTS : ERR_IO;
+    }
+    sqlite3_finalize(st);
+    if (e == ERR_OK && n_touched > 0) {
+        char now[32];
+        now_text(now);
+        sqlite3_stmt *up = prepare(s->db, "UPDATE knowledge_facts SET retrieval_count ="
+                                          " retrieval_count + 1, last_retrieved = ?"
+                                          " WHERE id = ? AND tenant_id = ?");
+        if (up && kn_begin(s)) {
+            err te = ERR_OK;
+            for (size_t i = 0; i < n_touched && te == ERR_OK; i++) {
+                sqlite3_reset(up);
+                bind_text(up, 1, now);
+                sqlite3_bind_int64(up, 2, touched[i]);
+                bind_text(up, 3, tenant);
+                te = step_done(s->db, up);
+            }
+            (void)kn_end(s, te); /* a lost retrieval count is not the query's failure */
+        }
+        sqlite3_finalize(up);
+    }
+    pthread_mutex_unlock(&s->mu);
+    xfree(touched);
+    buf_release(&k.sql);
+    return e;
+}
+
+err store_kn_remove(store *s, const char *tenant, const char *ws, const char *category,
+                    const char *key, int64_t *removed)
+{
+    *removed = 0;
+    pthread_mutex_lock(&s->mu);
+    err e = ERR_IO;
+    if (kn_begin(s)) {
+        store_fact cur;
+        e = kn_current(s, tenant, ws, category, key, &cur);
+        if (e == ERR_OK) {
+            sqlite3_stmt *st = prepare(s->db, "DELETE FROM knowledge_facts WHERE tenant_id = ? AND"
+                                              " workspace_id = ? AND category = ? AND key = ?");
+            e = ERR_IO;
+            if (st) {
+                bind_text(st, 1, tenant);
+                bind_text(st, 2, ws);
+                bind_text(st, 3, category);
+                bind_text(st, 4, key);
+                e = step_done(s->db, st);
+                *removed = sqlite3_changes(s->db);
+            }
+            sqlite3_finalize(st);
+        }
+        e = kn_end(s, e);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+err store_kn_restore(store *s, const char *tenant, const char *ws, const char *category,
+                     const char *key, const char *source, store_kn_write *res)
+{
+    memset(res, 0, sizeof *res);
+    char now[32];
+    now_text(now);
+    pthread_mutex_lock(&s->mu);
+    err e = ERR_IO;
+    if (kn_begin(s)) {
+        store_fact cur;
+        err ce = kn_current(s, tenant, ws, category, key, &cur);
+        e = ce == ERR_IO ? ERR_IO : ERR_NOT_FOUND;
+        sqlite3_stmt *st = ce == ERR_IO ? NULL
+                                        : prepare(s->db, "SELECT " KN_COLS " FROM knowledge_facts f"
+                                                         " WHERE f.tenant_id = ? AND"
+                                                         " f.workspace_id = ? AND f.category = ?"
+                                                         " AND f.key = ? AND f.valid_until IS NOT"
+                                                         " NULL ORDER BY f.id DESC LIMIT 1");
+        if (st) {
+            bind_text(st, 1, tenant);
+            bind_text(st, 2, ws);
+            bind_text(st, 3, category);
+            bind_text(st, 4, key);
+            if (sqlite3_step(st) == SQLITE_ROW) {
+                store_fact old;
+                kn_row(st, &old);
+                /* the copy outlives the statement: value is the statement's */
+                char *value = xstrdup(old.value);
+                sqlite3_finalize(st);
+                st = NULL;
+                if (!value) {
+                    e = ERR_NOMEM;
+                } else {
+                    old.value = value;
+                    snprintf(old.source, sizeof old.source, "%s", source);
+                    old.last_confirmed[0] = '\0';
+                    if (ce == ERR_OK) {
+                        res->prev_id = cur.id;
+                        snprintf(res->prev_source, sizeof res->prev_source, "%s", cur.source);
+                    }
+                    e = kn_replace(s, tenant, ws, &old, &cur, ce == ERR_OK, now, res);
+                    xfree(value);
+                }
+            }
+        }
+        sqlite3_finalize(st);
+        e = kn_end(s, e);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+err store_kn_feedback(store *s, const char *tenant, const char *ws, const char *category,
+                      const char *key, bool up)
+{
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = prepare(
+        s->db, up ? "UPDATE knowledge_facts SET feedback_up = feedback_up + 1 WHERE tenant_id = ?"
+                    " AND workspace_id = ? AND category = ? AND key = ? AND valid_until IS NULL"
+                  : "UPDATE knowledge_facts SET feedback_down = feedback_down + 1 WHERE"
+                    " tenant_id = ? AND workspace_id = ? AND category = ? AND key = ? AND"
+                    " valid_until IS NULL");
+    err e = ERR_IO;
+    if (st) {
+        bind_text(st, 1, tenant);
+        bind_text(st, 2, ws);
+        bind_text(st, 3, category);
+        bind_text(st, 4, key);
+        e = step_done(s->db, st);
+        if (e == ERR_OK && sqlite3_changes(s->db) == 0) {
+            e = ERR_NOT_FOUND;
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+err store_kn_merge_pair(store *s, const char *tenant, const char *ws, int64_t winner, int64_t loser)
+{
+    char now[32];
+    now_text(now);
+    pthread_mutex_lock(&s->mu);
+    err e = ERR_IO;
+    if (kn_begin(s)) {
+        sqlite3_stmt *st = prepare(
+            s->db, "UPDATE knowledge_facts SET valid_until = ?, superseded_by = ? WHERE id = ?"
+                   " AND tenant_id = ? AND workspace_id = ? AND valid_until IS NULL");
+        if (st) {
+            bind_text(st, 1, now);
+            sqlite3_bind_int64(st, 2, winner);
+            sqlite3_bind_int64(st, 3, loser);
+            bind_text(st, 4, tenant);
+            bind_text(st, 5, ws);
+            e = step_done(s->db, st);
+            if (e == ERR_OK && sqlite3_changes(s->db) == 0) {
+                e = ERR_NOT_FOUND;
+            }
+        }
+        sqlite3_finalize(st);
+        st = e == ERR_OK ? prepare(s->db, "UPDATE knowledge_facts SET last_confirmed = ?,"
+                                          " confidence = max(confidence, (SELECT confidence FROM"
+                                          " knowledge_facts WHERE id = ?)) WHERE id = ? AND"
+                                          " tenant_id = ? AND workspace_id = ? AND valid_until"
+                                          " IS NULL")
+                         : NULL;
+        if (st) {
+            bind_text(st, 1, now);
+            sqlite3_bind_int64(st, 2, loser);
+            sqlite3_bind_int64(st, 3, winner);
+            bind_text(st, 4, tenant);
+            bind_text(st, 5, ws);
+            e = step_done(s->db, st);
+            if (e == ERR_OK && sqlite3_changes(s->db) == 0) {
+                e = ERR_NOT_FOUND;
+            }
+        }
+        sqlite3_finalize(st);
+        e = kn_end(s, e);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+err store_kn_relate(store *s, const char *tenant, const char *ws, const char *from, const char *to,
+                    const char *source, bool add)
+{
+    if (!kn_text_ok(from, STORE_KN_KEY_MAX) || !kn_text_ok(to, STORE_KN_KEY_MAX)) {
+        return ERR_INVALID_ARGUMENTS;
+    }
+    char now[32];
+    now_text(now);
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = prepare(
+        s->db, add ? "INSERT INTO knowledge_relations (tenant_id, workspace_id, from_key, to_key,"
+                     " source, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+                   : "DELETE FROM knowledge_relations WHERE tenant_id = ? AND workspace_id = ?"
+                     " AND from_key = ? AND to_key = ?");
+    err e = ERR_IO;
+    if (st) {
+        bind_text(st, 1, tenant);
+        bind_text(st, 2, ws);
+        bind_text(st, 3, from);
+        bind_text(st, 4, to);
+        if (add) {
+            bind_text(st, 5, source);
+            bind_text(st, 6, now);
+        }
+        e = step_done(s->db, st);
+        if (e == ERR_OK && !add && sqlite3_changes(s->db) == 0) {
+            e = ERR_NOT_FOUND;
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+err store_kn_relations(store *s, const char *tenant, const char *ws, const char *key, int limit,
+                       store_kn_rel_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = prepare(
+        s->db, "SELECT from_key, to_key, source, created_at FROM knowledge_relations"
+               " WHERE tenant_id = ?1 AND workspace_id = ?2 AND (from_key = ?3 OR to_key = ?3)"
+               " ORDER BY created_at, from_key, to_key LIMIT ?4");
+    err e = ERR_IO;
+    if (st) {
+        bind_text(st, 1, tenant);
+        bind_text(st, 2, ws);
+        bind_text(st, 3, key);
+        sqlite3_bind_int(st, 4, limit);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (!fn((const char *)sqlite3_column_text(st, 0),
+                    (const char *)sqlite3_column_text(st, 1),
+                    (const char *)sqlite3_column_text(st, 2),
+                    (const char *)sqlite3_column_text(st, 3), ctx)) {
+                rc = SQLITE_DONE;
+                break;
+            }
+        }
+        e = rc == SQLITE_DONE ? ERR_OK : ERR_IO;
+        if (e != ERR_OK) {
+            log_error("store: %s", sqlite3_errmsg(s->db));
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+err store_kn_categories(store *s, const char *tenant, const char *ws, store_kn_cat_fn fn, void *ctx,
+                        int64_t *superseded)
+{
+    *superseded = 0;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st =
+        prepare(s->db, "SELECT category, count(*) FROM knowledge_facts WHERE tenant_id = ? AND"
+                       " workspace_id = ? AND valid_until IS NULL GROUP BY category"
+                       " ORDER BY category");
+    err e = ERR_IO;
+    if (st) {
+        bind_text(st, 1, tenant);
+        bind_text(st, 2, ws);
+        int rc;
+        bool go = true;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW && go) {
+            go = fn((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1), ctx);
+        }
+        e = rc == SQLITE_DONE || rc == SQLITE_ROW ? ERR_OK : ERR_IO;
+    }
+    sqlite3_finalize(st);
+    st = e == ERR_OK ? prepare(s->db, "SELECT count(*) FROM knowledge_facts WHERE tenant_id = ?"
+                                      " AND workspace_id = ? AND valid_until IS NOT NULL")
+                     : NULL;
+    if (st) {
+        bind_text(st, 1, tenant);
+        bind_text(st, 2, ws);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            *superseded = sqlite3_column_int64(st, 0);
+        } else {
+            e = ERR_IO;
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+/* ---- METRICS (issue 6): request-log usage by agent and tool (ctx_cost) ---- */
+
+typedef struct usage_each {
+    store_usage_fn fn;
+    void *ctx;
+} usage_each;
+
+static bool usage_each_row(sqlite3_stmt *st, void *v)
+{
+    usage_each *e = v;
+    store_usage_row r = {
+        .token_id = (const char *)sqlite3_column_text(st, 0),
+        .tool = (const char *)sqlite3_column_text(st, 1),
+        .calls = sqlite3_column_int64(st, 2),
+        .errors = sqlite3_column_int64(st, 3),
+        .rate_limited = sqlite3_column_int64(st, 4),
+        .duration_ms = sqlite3_column_int64(st, 5),
+    };
+    if (!r.token_id || !r.tool) {
+        return true;
+    }
+    return e->fn(&r, e->ctx);
+}
+
+err store_log_usage(store *s, const char *tenant_id, const char *token_id, int64_t since_ms,
+                    int limit, store_usage_fn fn, void *ctx)
+{
+    if (!tenant_id || limit < 1 || limit > 1000) {
+        return ERR_INVALID_ARGUMENTS;
+    }
+    /* the numbers are formatted in (integers); the texts are bound */
+    char sql[640];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(token_id, ''), tool, count(*), sum(status >= 400), "
+             "sum(status = 429), sum(duration_ms) FROM request_log "
+             "WHERE tenant_id = ?1%s AND ts >= %lld AND tool IS NOT NULL AND tool NOT LIKE '/%%' "
+             "GROUP BY token_id, tool ORDER BY count(*) DESC, token_id, tool LIMIT %d",
+             token_id ? " AND token_id = ?2" : "", (long long)(since_ms < 0 ? 0 : since_ms), limit);
+    usage_each e = {fn, ctx};
+    return listed(each_row(s, sql, tenant_id, token_id, usage_each_row, &e));
+}

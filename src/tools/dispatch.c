@@ -10,6 +10,8 @@
 #include "core/clock.h"
 #include "core/jsonx.h"
 #include "core/log.h"
+#include "core/metrics.h"
+#include "events/events.h"
 #include "limit/policy.h"
 #include "limit/share.h"
 #include "tools/alias.h"
@@ -24,6 +26,14 @@ static limiter *key_limiter;
 static limiter *tenant_limiter;
 static share_table *shares;
 static atomic_ullong counts[MAX_TOOLS][OUTCOME__COUNT];
+
+/* EVENTS: the server's store for tool_call.st */
+static _Atomic(store *) dispatch_store;
+
+void dispatch_set_store(store *s)
+{
+    atomic_store(&dispatch_store, s);
+}
 
 void dispatch_setup(void)
 {
@@ -73,7 +83,11 @@ static void probe(const config *c, const principal *who)
 bool dispatch_charge(const config *c, const principal *who, int cost, rate_state *st,
                      const char **policy)
 {
-    return charge(who, limit_tier_for(c, who->tier), cost, st, policy);
+    bool ok = charge(who, limit_tier_for(c, who->tier), cost, st, policy);
+    if (!ok) {
+        metrics_rate_limited(*policy); /* METRICS (issue 6) */
+    }
+    return ok;
 }
 
 /* the action a call names: its argument, else the schema's default (a call of ctx_search
@@ -206,6 +220,51 @@ static const cfg_workspace *resolve_workspace(const dispatch_req *req, const cha
     return NULL;
 }
 
+/* ---- METRICS (issue 6): what one admitted call served (tools.md §1.8: tokens are
+   ceil(bytes / 4)); the original size comes from the tool's structuredContent.tokens or the
+   sum of its files' tokens.original (ctx_read), else it is what was sent ---- */
+static uint64_t structured_original(const json_t *st)
+{
+    json_int_t o = json_integer_value(json_object_get(json_object_get(st, "tokens"), "original"));
+    if (o > 0) {
+        return (uint64_t)o;
+    }
+    uint64_t sum = 0;
+    size_t i;
+    const json_t *f;
+    json_array_foreach (json_object_get(st, "files"), i, f) {
+        o = json_integer_value(json_object_get(json_object_get(f, "tokens"), "original"));
+        sum += o > 0 ? (uint64_t)o : 0;
+    }
+    return sum;
+}
+
+static void metrics_count_usage(const principal *who, size_t tool_index, const dispatch_res *res,
+                                bool truncated)
+{
+    const char *t = res->out.text.ptr ? res->out.text.ptr : "";
+    size_t n = res->out.text.len;
+    metrics_usage u = {.calls = 1,
+                       .bytes = n,
+                       .tokens_sent = (n + 3) / 4,
+                       .truncations = truncated ? 1 : 0,
+                       .last_ms = clock_wall_ms()};
+    u.tokens_original = structured_original(res->out.structured);
+    if (u.tokens_original < u.tokens_sent) {
+        u.tokens_original = u.tokens_sent;
+    }
+    /* ctx_read's answer to a proven known_hash: one "[unchanged: ..." line per file */
+    static const char mark[] = "[unchanged: ";
+    bool is_read = strcmp(registry_at(tool_index)->name, "ctx_read") == 0;
+    for (const char *p = t; is_read && (p = strstr(p, mark)) != NULL; p += sizeof mark - 1) {
+        if (p == t || p[-1] == '\n') {
+            u.known_hash_hits++;
+        }
+    }
+    metrics_usage_add(who->tenant_id, res->workspace_id, res->channel_id, who->token_id, tool_index,
+                      &u);
+}
+
 static void count(const tool_def *d, dispatch_outcome o)
 {
     if (d) {
@@ -216,10 +275,51 @@ static void count(const tool_def *d, dispatch_outcome o)
     }
 }
 
+/* EVENTS (issue 6): the tool_call_recorded event of an allowed call. The summary and the
+   references name the tool, action and outcome; the full payload adds the duration, the
+   arguments' MD5 and the error code - never argument text (events persist in ctxd.db, which
+   holds no argument text: test_reqlog), file contents or tool output. */
+static const char *outcome_name(dispatch_outcome o)
+{
+    static const char *const names[OUTCOME__COUNT] = {"ok",           "tool_error", "denied",
+                                                      "rate_limited", "timeout",    "error"};
+    return o < OUTCOME__COUNT ? names[o] : "error";
+}
+
+static void emit_call(const dispatch_req *req, const dispatch_res *res, const tool_def *d,
+                      const json_t *args, int64_t ms)
+{
+    const char *action = call_action(d, args);
+    const char *outcome = outcome_name(res->outcome);
+    char summary[STORE_EV_SUMMARY_MAX + 1];
+    snprintf(summary, sizeof summary, "%s%s%.48s %s %lldms", d->name, action ? " " : "",
+             action ? action : "", outcome, (long long)ms);
+    json_t *refs =
+        json_pack("{s:s, s:s?, s:s}", "tool", d->name, "action", action, "outcome", outcome);
+    json_t *full = json_pack("{s:s, s:s?, s:s, s:I, s:s}", "tool", d->name, "action", action,
+                             "outcome", outcome, "durationMs", (json_int_t)ms, "argumentsMd5",
+                             res->has_args ? res->args_md5 : "");
+    if (res->code != ERR_OK && full) {
+        json_object_set_new(full, "errorCode", json_string(err_code(res->code)));
+    }
+    ev_spec sp = {.tenant = req->who->tenant_id,
+                  .workspace = res->workspace_id,
+                  .channel = res->channel_id,
+                  .agent = req->who->token_id,
+                  .kind = "tool_call_recorded",
+                  .summary = summary,
+                  .refs = refs,
+                  .full = full};
+    (void)events_emit(&sp);
+    json_decref(refs);
+    json_decref(full);
+}
+
 void tool_dispatch(const dispatch_req *req, dispatch_res *res)
 {
     const config *c = req->cfg;
     const principal *who = req->who;
+    bool truncated = false; /* METRICS (issue 6): the output was cut at maxOutputBytes */
     res->tool = req->name;
     res->allowed = false;
 
@@ -382,10 +482,15 @@ void tool_dispatch(const dispatch_req *req, dispatch_res *res)
         .cancel = req->cancel,
         .progress = req->progress,
         .progress_ctx = req->progress_ctx,
+        .st = atomic_load(&dispatch_store), /* EVENTS */
+        .rate = &res->rate,                 /* METRICS (issue 6) */
     };
+    metrics_inflight_add(1); /* METRICS (issue 6) */
     err rc = d->handler(&call, &res->out);
     share_release(shares, slot);
     int64_t end = clock_mono_ns();
+    metrics_inflight_add(-1);                              /* METRICS (issue 6) */
+    metrics_tool_duration(registry_index(d), end - start); /* METRICS (issue 6) */
 
     if (rc == ERR_CANCELLED || (rc == ERR_OK && end > call.deadline_ns)) {
         refuse(res, ERR_REQUEST_TIMEOUT, OUTCOME_TIMEOUT,
@@ -415,6 +520,7 @@ void tool_dispatch(const dispatch_req *req, dispatch_res *res)
             res->out.text = nb;
         }
         res->outcome = res->out.is_error ? OUTCOME_TOOL_ERROR : OUTCOME_OK;
+        truncated = res->out.text.len > c->max_output_bytes; /* METRICS (issue 6) */
         tool_cap_output(&res->out, c->max_output_bytes);
         if (unknown.len) {
             if (res->out.text.len && res->out.text.ptr[res->out.text.len - 1] != '\n') {
@@ -428,9 +534,17 @@ void tool_dispatch(const dispatch_req *req, dispatch_res *res)
         json_decref(res->out.structured);
         res->out.structured = NULL;
     }
+    emit_call(req, res, d, args, (end - start) / 1000000); /* EVENTS */
     buf_release(&unknown);
 out:
     count(d, res->outcome);
+    /* METRICS (issue 6): refusals by policy; the caller's usage (ctx_metrics, ctx_cost) */
+    if (res->outcome == OUTCOME_RATE_LIMITED && res->rate_policy) {
+        metrics_rate_limited(res->rate_policy);
+    }
+    if (d && res->allowed && res->workspace_id) {
+        metrics_count_usage(who, registry_index(d), res, truncated);
+    }
     json_decref(args);
 }
 

@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "core/arena.h"
 #include "limit/bucket.h"
+#include "store/store.h"
 #include "tools/tool.h"
 
 typedef struct dispatch_req {
@@ -93,5 +94,9 @@ void dispatch_write_result(buf *out, const dispatch_res *res, const char *extra)
 
 /* the channel id rule of tools.md §1.1 */
 bool dispatch_channel_ok(const char *c);
+
+/* EVENTS: the server's store, handed to every tool call as tool_call.st (serve.c sets it at
+   start and clears it at shutdown; NULL: none) */
+void dispatch_set_store(store *s);
 
 #endif

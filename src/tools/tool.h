@@ -17,6 +17,8 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "limit/bucket.h"
+#include "store/store.h" /* EVENTS: tool_call.st */
 
 typedef struct tool_def tool_def;
 
@@ -38,6 +40,11 @@ typedef struct tool_call {
     tool_progress_fn progress; /* NULL: nobody listens */
     void *progress_ctx;
     int64_t progress_last_ns;
+    /* EVENTS: the server's store (dispatch_set_store), NULL when none */
+    store *st;
+    /* METRICS (issue 6): the caller's key bucket after this call's charge (ctx_metrics'
+       rate-limit headroom); NULL when the call was not charged */
+    const rate_state *rate;
 } tool_call;
 
 typedef struct tool_out {
