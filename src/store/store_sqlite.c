@@ -405,6 +405,49 @@ void store_close(store *s)
 
 /* ---- tenants ---- */
 
+/* a statement's parameters: text, or (t NULL) an integer */
+typedef struct sql_param {
+    const char *t; /* text, or NULL: the integer i */
+    int64_t i;
+} sql_param;
+
+static void sql_bind(sqlite3_stmt *st, const sql_param *p, int n)
+{
+    for (int k = 0; k < n; k++) {
+        if (p[k].t) {
+            sqlite3_bind_text(st, k + 1, p[k].t, -1, SQLITE_TRANSIENT);
+        } else {
+            sqlite3_bind_int64(st, k + 1, p[k].i);
+        }
+    }
+}
+
+/* run sql with params under mu (held by the caller), calling row for each row until it returns
+   false; ERR_NOT_FOUND when there was none */
+static err sql_rows(sqlite3 *db, const char *sql, const sql_param *p, int n,
+                    bool (*row)(sqlite3_stmt *st, void *ctx), void *ctx)
+{
+    sqlite3_stmt *st = prepare(db, sql);
+    if (!st) {
+        return ERR_IO;
+    }
+    sql_bind(st, p, n);
+    err e = ERR_NOT_FOUND;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        e = ERR_OK;
+        if (row && !row(st, ctx)) {
+            break;
+        }
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        log_error("store: %s", sqlite3_errmsg(db));
+        e = ERR_IO;
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
 /* Run sql (text parameters a and b; NULL: not bound) under mu, calling row for each result row
  * until it returns false. ERR_NOT_FOUND when there was no row, ERR_IO on a database error
  * (logged). The row callbacks below copy a row into a struct: `*_one` for a lookup (the first
@@ -412,27 +455,9 @@ void store_close(store *s)
 static err each_row(store *s, const char *sql, const char *a, const char *b,
                     bool (*row)(sqlite3_stmt *st, void *ctx), void *ctx)
 {
+    const sql_param p[] = {{a, 0}, {b, 0}};
     pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = prepare(s->db, sql);
-    err e = st ? ERR_NOT_FOUND : ERR_IO;
-    int rc = SQLITE_DONE;
-    if (st && a) {
-        bind_text(st, 1, a);
-    }
-    if (st && b) {
-        bind_text(st, 2, b);
-    }
-    while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        e = ERR_OK;
-        if (!row(st, ctx)) {
-            break;
-        }
-    }
-    if (st && rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        log_error("store: %s", sqlite3_errmsg(s->db));
-        e = ERR_IO;
-    }
-    sqlite3_finalize(st);
+    err e = sql_rows(s->db, sql, p, b ? 2 : a ? 1 : 0, row, ctx);
     pthread_mutex_unlock(&s->mu);
     return e;
 }
@@ -1739,55 +1764,13 @@ err store_tenant_storage_set(store *s, const char *id, int64_t bytes)
 
 /* ---- shared sessions: documents and items (issue 6, SESSIONS) ---- */
 
-typedef struct sess_param {
-    const char *t; /* text, or NULL: the integer i */
-    int64_t i;
-} sess_param;
-
-static void sess_bind(sqlite3_stmt *st, const sess_param *p, int n)
-{
-    for (int k = 0; k < n; k++) {
-        if (p[k].t) {
-            sqlite3_bind_text(st, k + 1, p[k].t, -1, SQLITE_TRANSIENT);
-        } else {
-            sqlite3_bind_int64(st, k + 1, p[k].i);
-        }
-    }
-}
-
-/* run sql with params under mu (held by the caller), calling row for each row until it returns
-   false; ERR_NOT_FOUND when there was none */
-static err sess_rows(sqlite3 *db, const char *sql, const sess_param *p, int n,
-                     bool (*row)(sqlite3_stmt *st, void *ctx), void *ctx)
+static err sess_exec(sqlite3 *db, const char *sql, const sql_param *p, int n, int64_t *changes)
 {
     sqlite3_stmt *st = prepare(db, sql);
     if (!st) {
         return ERR_IO;
     }
-    sess_bind(st, p, n);
-    err e = ERR_NOT_FOUND;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        e = ERR_OK;
-        if (row && !row(st, ctx)) {
-            break;
-        }
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        log_error("store: %s", sqlite3_errmsg(db));
-        e = ERR_IO;
-    }
-    sqlite3_finalize(st);
-    return e;
-}
-
-static err sess_exec(sqlite3 *db, const char *sql, const sess_param *p, int n, int64_t *changes)
-{
-    sqlite3_stmt *st = prepare(db, sql);
-    if (!st) {
-        return ERR_IO;
-    }
-    sess_bind(st, p, n);
+    sql_bind(st, p, n);
     err e = step_done(db, st);
     if (e == ERR_OK && changes) {
         *changes = sqlite3_changes(db);
@@ -1839,12 +1822,12 @@ err store_doc_get(store *s, const char *tenant_id, const char *ws, const char *k
                   const char *channel, store_doc *out)
 {
     memset(out, 0, sizeof *out);
-    const sess_param p[] = {{tenant_id, 0}, {ws, 0}, {kind, 0}, {channel, 0}};
+    const sql_param p[] = {{tenant_id, 0}, {ws, 0}, {kind, 0}, {channel, 0}};
     pthread_mutex_lock(&s->mu);
-    err e = sess_rows(s->db,
-                      "SELECT " DOC_COLS " FROM collab_docs WHERE tenant_id = ? AND"
-                      " workspace_id = ? AND kind = ? AND channel_id = ?",
-                      p, 4, doc_one, out);
+    err e = sql_rows(s->db,
+                     "SELECT " DOC_COLS " FROM collab_docs WHERE tenant_id = ? AND"
+                     " workspace_id = ? AND kind = ? AND channel_id = ?",
+                     p, 4, doc_one, out);
     pthread_mutex_unlock(&s->mu);
     return e;
 }
@@ -1864,15 +1847,15 @@ err store_doc_put(store *s, const char *tenant_id, const char *ws, const char *k
     }
     char now[32];
     now_text(now);
-    const sess_param key[] = {{tenant_id, 0}, {ws, 0}, {kind, 0}, {channel, 0}};
+    const sql_param key[] = {{tenant_id, 0}, {ws, 0}, {kind, 0}, {channel, 0}};
     pthread_mutex_lock(&s->mu);
     err e = ERR_IO;
     if (exec(s->db, "BEGIN IMMEDIATE")) {
         int64_t cur = 0;
-        e = sess_rows(s->db,
-                      "SELECT rev FROM collab_docs WHERE tenant_id = ? AND workspace_id = ? AND"
-                      " kind = ? AND channel_id = ?",
-                      key, 4, rev_one, &cur);
+        e = sql_rows(s->db,
+                     "SELECT rev FROM collab_docs WHERE tenant_id = ? AND workspace_id = ? AND"
+                     " kind = ? AND channel_id = ?",
+                     key, 4, rev_one, &cur);
         if (e == ERR_NOT_FOUND) {
             e = ERR_OK;
         }
@@ -1881,16 +1864,16 @@ err store_doc_put(store *s, const char *tenant_id, const char *ws, const char *k
         }
         int64_t docs = 0;
         if (e == ERR_OK && cur == 0 &&
-            sess_rows(s->db,
-                      "SELECT count(*) FROM collab_docs WHERE tenant_id = ? AND workspace_id = ?"
-                      " AND kind = ?",
-                      key, 3, rev_one, &docs) == ERR_OK &&
+            sql_rows(s->db,
+                     "SELECT count(*) FROM collab_docs WHERE tenant_id = ? AND workspace_id = ?"
+                     " AND kind = ?",
+                     key, 3, rev_one, &docs) == ERR_OK &&
             docs >= STORE_DOCS_PER_WS) {
             e = ERR_QUOTA_EXCEEDED;
         }
         if (e == ERR_OK) {
-            const sess_param p[] = {{tenant_id, 0},  {ws, 0},   {channel, 0}, {kind, 0},
-                                    {NULL, cur + 1}, {body, 0}, {now, 0},     {actor, 0}};
+            const sql_param p[] = {{tenant_id, 0},  {ws, 0},   {channel, 0}, {kind, 0},
+                                   {NULL, cur + 1}, {body, 0}, {now, 0},     {actor, 0}};
             e = sess_exec(s->db,
                           "INSERT INTO collab_docs (tenant_id, workspace_id, channel_id, kind, rev,"
                           " body, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -1936,13 +1919,13 @@ static bool doc_each_row(sqlite3_stmt *st, void *v)
 err store_doc_list(store *s, const char *tenant_id, const char *ws, const char *kind,
                    store_doc_fn fn, void *ctx)
 {
-    const sess_param p[] = {{tenant_id, 0}, {ws, 0}, {kind, 0}};
+    const sql_param p[] = {{tenant_id, 0}, {ws, 0}, {kind, 0}};
     doc_each e = {fn, ctx};
     pthread_mutex_lock(&s->mu);
-    err rc = listed(sess_rows(s->db,
-                              "SELECT " DOC_COLS " FROM collab_docs WHERE tenant_id = ? AND"
-                              " workspace_id = ? AND kind = ? ORDER BY channel_id",
-                              p, 3, doc_each_row, &e));
+    err rc = listed(sql_rows(s->db,
+                             "SELECT " DOC_COLS " FROM collab_docs WHERE tenant_id = ? AND"
+                             " workspace_id = ? AND kind = ? ORDER BY channel_id",
+                             p, 3, doc_each_row, &e));
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -1974,20 +1957,20 @@ err store_item_add(store *s, const char *tenant_id, const char *ws, store_item *
     if (!it->created_at[0]) {
         now_text(it->created_at);
     }
-    const sess_param p[] = {{tenant_id, 0}, {ws, 0},       {it->channel, 0}, {it->kind, 0},
-                            {it->id, 0},    {it->from, 0}, {it->to, 0},      {it->created_at, 0},
-                            {it->body, 0}};
-    const sess_param q[] = {{tenant_id, 0},   {ws, 0},          {it->kind, 0},
-                            {it->channel, 0}, {tenant_id, 0},   {ws, 0},
-                            {it->kind, 0},    {it->channel, 0}, {NULL, keep < 1 ? 1 : keep}};
+    const sql_param p[] = {{tenant_id, 0}, {ws, 0},       {it->channel, 0}, {it->kind, 0},
+                           {it->id, 0},    {it->from, 0}, {it->to, 0},      {it->created_at, 0},
+                           {it->body, 0}};
+    const sql_param q[] = {{tenant_id, 0},   {ws, 0},          {it->kind, 0},
+                           {it->channel, 0}, {tenant_id, 0},   {ws, 0},
+                           {it->kind, 0},    {it->channel, 0}, {NULL, keep < 1 ? 1 : keep}};
     pthread_mutex_lock(&s->mu);
     err e = ERR_IO;
     if (exec(s->db, "BEGIN IMMEDIATE")) {
         int64_t items = 0;
-        e = sess_rows(s->db,
-                      "SELECT count(*) FROM collab_items WHERE tenant_id = ? AND workspace_id = ?"
-                      " AND kind = ?",
-                      q, 3, rev_one, &items);
+        e = sql_rows(s->db,
+                     "SELECT count(*) FROM collab_items WHERE tenant_id = ? AND workspace_id = ?"
+                     " AND kind = ?",
+                     q, 3, rev_one, &items);
         e = e == ERR_OK && items >= STORE_ITEMS_PER_WS ? ERR_QUOTA_EXCEEDED : e;
         e = e == ERR_OK
                 ? sess_exec(
@@ -2019,7 +2002,7 @@ err store_item_get(store *s, const char *tenant_id, const char *ws, const char *
                    const char *channel, const char *id, store_item *out)
 {
     memset(out, 0, sizeof *out);
-    sess_param p[5] = {{tenant_id, 0}, {ws, 0}, {kind, 0}};
+    sql_param p[5] = {{tenant_id, 0}, {ws, 0}, {kind, 0}};
     int n = 3;
     char sql[400];
     snprintf(sql, sizeof sql,
@@ -2033,7 +2016,7 @@ err store_item_get(store *s, const char *tenant_id, const char *ws, const char *
         p[n++].t = id;
     }
     pthread_mutex_lock(&s->mu);
-    err e = sess_rows(s->db, sql, p, n, item_one, out);
+    err e = sql_rows(s->db, sql, p, n, item_one, out);
     pthread_mutex_unlock(&s->mu);
     return e;
 }
@@ -2056,7 +2039,7 @@ static bool item_each_row(sqlite3_stmt *st, void *v)
 err store_item_list(store *s, const char *tenant_id, const char *ws, const char *kind,
                     const char *channel, int max, store_item_fn fn, void *ctx)
 {
-    sess_param p[5] = {{tenant_id, 0}, {ws, 0}, {kind, 0}};
+    sql_param p[5] = {{tenant_id, 0}, {ws, 0}, {kind, 0}};
     int n = 3;
     if (channel) {
         p[n++].t = channel;
@@ -2069,7 +2052,7 @@ err store_item_list(store *s, const char *tenant_id, const char *ws, const char 
              channel ? " AND channel_id = ?" : "");
     item_each e = {fn, ctx};
     pthread_mutex_lock(&s->mu);
-    err rc = listed(sess_rows(s->db, sql, p, n, item_each_row, &e));
+    err rc = listed(sql_rows(s->db, sql, p, n, item_each_row, &e));
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -2078,7 +2061,7 @@ err store_item_delete(store *s, const char *tenant_id, const char *ws, const cha
                       const char *channel, const char *agent, bool or_to, const char *before,
                       int64_t *deleted)
 {
-    sess_param p[7] = {{tenant_id, 0}, {ws, 0}, {kind, 0}};
+    sql_param p[7] = {{tenant_id, 0}, {ws, 0}, {kind, 0}};
     int n = 3;
     char sql[400];
     snprintf(sql, sizeof sql,
