@@ -695,3 +695,66 @@ Test(events, shutdown_ends_streams_cleanly)
     json_decref(all);
     sse_close(a);
 }
+
+/* issue 6's scenario: two agents on one workspace and channel; one saves a decision, the other
+   sees it live on its event stream and reads it with ctx_session; a third on another channel and
+   a key of another tenant see nothing */
+Test(events, decision_seen_live_and_read_back_others_see_nothing)
+{
+    srv_config(&S, FAST);
+    srv_tenant(&S, "acme");
+    char alice[80], bob[80], carol[80], acme[128];
+    cr_assert(srv_token(&S, "alice", "search,sessionMutations,events", alice));
+    cr_assert(srv_token(&S, "bob", "search,events", bob));
+    cr_assert(srv_token(&S, "carol", "search,events", carol));
+    srv_key(&S, "acme", "read", NULL, acme);
+    cr_assert(srv_start(&S));
+
+    sse_cli *b =
+        sse_open(&S, "/v1/events?channelId=feat/auth&kind=session_mutated", bob, NULL, 0, false);
+    sse_cli *c = sse_open(&S, "/v1/events?channelId=feat/other", carol, NULL, 0, false);
+    sse_cli *x = sse_open(&S, "/v1/events?channelId=feat/auth", acme, NULL, 0, false);
+    sse_started(b);
+    sse_started(c);
+    sse_started(x);
+
+    resp *r = call_tool(&S, alice, "ctx_session",
+                        "{\"action\":\"decision\",\"value\":\"use JWT with 15 min expiry\","
+                        "\"channelId\":\"feat/auth\"}");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+
+    json_t *got = sse_wait(b, "session_mutated", 1, 10000);
+    cr_assert_eq(json_array_size(got), 1, "bob did not see the decision live");
+    json_t *d = json_object_get(json_array_get(got, 0), "data");
+    cr_assert_str_eq(json_string_value(json_object_get(d, "actor")), "alice");
+    cr_assert_str_eq(json_string_value(json_object_get(d, "channelId")), "feat/auth");
+    /* bob has `events` without `audit`: references, not the value */
+    char *dj = json_dumps(d, JSON_COMPACT);
+    cr_assert(dj && !strstr(dj, "15 min expiry"), "%s", dj ? dj : "(null)");
+    free(dj);
+    json_decref(got);
+
+    /* and reads it with ctx_session */
+    r = call_tool(&S, bob, "ctx_session", "{\"action\":\"status\",\"channelId\":\"feat/auth\"}");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    cr_assert(strstr(result_text(r), "- use JWT with 15 min expiry\n"), "%s", r->body);
+    resp_free(r);
+
+    /* the other channel and the other tenant saw nothing, and read nothing */
+    usleep(300000);
+    json_t *cc = sse_of(c, NULL), *xx = sse_of(x, NULL);
+    cr_assert_eq(json_array_size(cc), 0, "another channel saw the decision");
+    cr_assert_eq(json_array_size(xx), 0, "another tenant saw the decision");
+    json_decref(cc);
+    json_decref(xx);
+    r = call_tool(&S, carol, "ctx_session", "{\"action\":\"status\",\"channelId\":\"feat/other\"}");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    cr_assert_null(strstr(r->body, "15 min expiry"), "%s", r->body);
+    resp_free(r);
+
+    sse_close(b);
+    sse_close(c);
+    sse_close(x);
+    cr_assert_eq(srv_stop(&S), 0);
+}
