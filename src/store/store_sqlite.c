@@ -1328,7 +1328,10 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
     }
 }
 
-/* tenant was deleted: empty its queued rows and remember it (gone), or it exists again */
+/* tenant was deleted (gone), or was just created: either way the rows queued under its id are
+   the old tenant's (a new tenant has no key yet, so no request of its own can be queued) and are
+   emptied. A deleted id is remembered so that rows enqueued later by requests that were in
+   flight during the delete are skipped too; a created one is forgotten. */
 static void log_gone(store *s, const char *tenant, bool gone)
 {
     pthread_mutex_lock(&s->log_mu);
@@ -1340,11 +1343,11 @@ static void log_gone(store *s, const char *tenant, bool gone)
     if (gone) {
         snprintf(s->log_gone[s->log_gone_next], sizeof s->log_gone[0], "%s", tenant);
         s->log_gone_next = (s->log_gone_next + 1) % LOG_GONE_MAX;
-        for (log_block *b = s->log_head; b; b = b->next) {
-            for (size_t i = b->first; i < b->count; i++) {
-                if (strcmp(b->rows[i].tenant, tenant) == 0) {
-                    b->rows[i].tenant[0] = '\0'; /* skipped by the writer */
-                }
+    }
+    for (log_block *b = s->log_head; b; b = b->next) {
+        for (size_t i = b->first; i < b->count; i++) {
+            if (strcmp(b->rows[i].tenant, tenant) == 0) {
+                b->rows[i].tenant[0] = '\0'; /* skipped by the writer */
             }
         }
     }
