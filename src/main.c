@@ -114,6 +114,34 @@ static const struct {
                      "as `field: what is wrong`; exit 1 if any.\n"},
 };
 
+int cli_run_verb(const char *cmd, const cli_verb *verbs, int argc, char **argv)
+{
+    char names[200] = "", alts[200] = ""; /* "a, b, c" and "a|b|c" */
+    size_t nl = 0, al = 0;
+    for (const cli_verb *v = verbs; v->name && nl < sizeof names && al < sizeof alts; v++) {
+        int w = snprintf(names + nl, sizeof names - nl, "%s%s", nl ? ", " : "", v->name);
+        int x = snprintf(alts + al, sizeof alts - al, "%s%s", al ? "|" : "", v->name);
+        nl = w < 0 ? sizeof names : nl + (size_t)w;
+        al = x < 0 ? sizeof alts : al + (size_t)x;
+    }
+    if (argc < 1) {
+        fprintf(stderr, "usage: ctxd %s %s --config FILE ...\n", cmd, alts);
+        return 2;
+    }
+    const char *cfg = cli_opt(argc, argv, "--config");
+    if (!cfg) {
+        fprintf(stderr, "ctxd: --config FILE is required\n");
+        return 2;
+    }
+    for (const cli_verb *v = verbs; v->name; v++) {
+        if (strcmp(argv[0], v->name) == 0) {
+            return v->fn(argc - 1, argv + 1, cfg);
+        }
+    }
+    fprintf(stderr, "ctxd: unknown %s command '%s' (%s)\n", cmd, argv[0], names);
+    return 2;
+}
+
 const char *cli_opt(int argc, char **argv, const char *name)
 {
     size_t n = strlen(name);

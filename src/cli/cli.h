@@ -18,6 +18,15 @@ int cli_keys(int argc, char **argv);   /* keys create|list|revoke (keys_cmd.c) *
 /* session list (session_cmd.c; SESSIONS, issue 6) */
 int cli_session(int argc, char **argv);
 
+/* a command's verbs (`ctxd keys create ...`): argv[0] names one; --config FILE is required */
+typedef struct cli_verb {
+    const char *name;
+    int (*fn)(int argc, char **argv, const char *config_path); /* argv after the verb */
+} cli_verb;
+/* run the verb argv[0] of command cmd (verbs ends with {NULL}); 2 with a message on stderr for a
+   missing or unknown verb or a missing --config */
+int cli_run_verb(const char *cmd, const cli_verb *verbs, int argc, char **argv);
+
 /* shared option parsing: `--name value` or `--name=value`; NULL when absent */
 const char *cli_opt(int argc, char **argv, const char *name);
 bool cli_flag(int argc, char **argv, const char *name);

@@ -212,25 +212,7 @@ static int keys_revoke(int argc, char **argv, const char *cfg)
 
 int cli_keys(int argc, char **argv)
 {
-    if (argc < 1) {
-        fprintf(stderr, "usage: ctxd keys create|list|revoke --config FILE ...\n");
-        return 2;
-    }
-    const char *verb = argv[0];
-    const char *cfg = cli_opt(argc, argv, "--config");
-    if (!cfg) {
-        fprintf(stderr, "ctxd: --config FILE is required\n");
-        return 2;
-    }
-    if (strcmp(verb, "create") == 0) {
-        return keys_create(argc - 1, argv + 1, cfg);
-    }
-    if (strcmp(verb, "list") == 0) {
-        return keys_list(argc - 1, argv + 1, cfg);
-    }
-    if (strcmp(verb, "revoke") == 0) {
-        return keys_revoke(argc - 1, argv + 1, cfg);
-    }
-    fprintf(stderr, "ctxd: unknown keys command '%s' (create, list, revoke)\n", verb);
-    return 2;
+    static const cli_verb verbs[] = {
+        {"create", keys_create}, {"list", keys_list}, {"revoke", keys_revoke}, {NULL, NULL}};
+    return cli_run_verb("keys", verbs, argc, argv);
 }

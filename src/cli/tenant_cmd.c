@@ -350,28 +350,10 @@ static int tenant_delete(int argc, char **argv, const char *cfg)
 
 int cli_tenant(int argc, char **argv)
 {
-    if (argc < 1) {
-        fprintf(stderr, "usage: ctxd tenant create|list|show|delete --config FILE ...\n");
-        return 2;
-    }
-    const char *verb = argv[0];
-    const char *cfg = cli_opt(argc, argv, "--config");
-    if (!cfg) {
-        fprintf(stderr, "ctxd: --config FILE is required\n");
-        return 2;
-    }
-    if (strcmp(verb, "create") == 0) {
-        return tenant_create(argc - 1, argv + 1, cfg);
-    }
-    if (strcmp(verb, "list") == 0) {
-        return tenant_list(argc - 1, argv + 1, cfg);
-    }
-    if (strcmp(verb, "show") == 0) {
-        return tenant_show(argc - 1, argv + 1, cfg);
-    }
-    if (strcmp(verb, "delete") == 0) {
-        return tenant_delete(argc - 1, argv + 1, cfg);
-    }
-    fprintf(stderr, "ctxd: unknown tenant command '%s' (create, list, show, delete)\n", verb);
-    return 2;
+    static const cli_verb verbs[] = {{"create", tenant_create},
+                                     {"list", tenant_list},
+                                     {"show", tenant_show},
+                                     {"delete", tenant_delete},
+                                     {NULL, NULL}};
+    return cli_run_verb("tenant", verbs, argc, argv);
 }

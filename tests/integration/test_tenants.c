@@ -68,6 +68,13 @@ static const char *expect_401(resp *r)
 Test(tenants, cli_commands, .init = up, .fini = down)
 {
     char *o = NULL, *e = NULL;
+    /* a missing or unknown verb: exit 2, the verbs named */
+    cr_assert_eq(srv_ctl(&S, NULL, &e, "tenant", "frob", NULL), 2);
+    cr_assert(strstr(e, "unknown tenant command 'frob' (create, list, show, delete)"), "%s", e);
+    free(e);
+    cr_assert_eq(srv_ctl(&S, NULL, &e, "keys", "frob", NULL), 2);
+    cr_assert(strstr(e, "unknown keys command 'frob' (create, list, revoke)"), "%s", e);
+    free(e);
     /* create with an id; stdout is the id alone */
     cr_assert_eq(srv_ctl(&S, &o, &e, "tenant", "create", "--id", "acme", "--name", "Acme Inc.",
                          "--quota", "1000000", "--tier", "pro", NULL),
