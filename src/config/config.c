@@ -24,6 +24,7 @@
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "limit/policy.h" /* rateTiers, toolCosts (LIMITS) */
+#include "ws/glob.h"      /* artifactGlobs (ARTIFACTS) */
 
 void config_problems_init(config_problems *p)
 {
@@ -333,6 +334,37 @@ static void load_allowed_roots(config *c, json_t *root, config_problems *p)
     free_strings(raw, n);
 }
 
+/* artifactGlobs (ARTIFACTS, issue 6): at most CFG_ARTIFACT_GLOBS_MAX globs, each compiled once
+   here so that a bad one stops the start; absent: tools.md §4.6's default list */
+static void load_artifact_globs(config *c, json_t *root, config_problems *p)
+{
+    static const char *const defaults[] = {
+        "docs/**/*.md",           "**/adr/**/*.md", "**/*.openapi.{json,yaml}",
+        "**/openapi.{json,yaml}", "**/*.sql",       "**/*.proto"};
+    if (!json_object_get(root, "artifactGlobs")) {
+        size_t n = sizeof defaults / sizeof defaults[0];
+        c->artifact_globs = xcalloc(n + 1, sizeof *c->artifact_globs);
+        for (size_t i = 0; c->artifact_globs && i < n; i++) {
+            c->artifact_globs[c->n_artifact_globs++] = xstrdup(defaults[i]);
+        }
+        return;
+    }
+    c->artifact_globs = get_strings(root, "artifactGlobs", &c->n_artifact_globs, p);
+    if (c->n_artifact_globs > CFG_ARTIFACT_GLOBS_MAX) {
+        config_problem(p, "artifactGlobs: at most %d globs, not %zu", CFG_ARTIFACT_GLOBS_MAX,
+                       c->n_artifact_globs);
+    }
+    for (size_t i = 0; i < c->n_artifact_globs; i++) {
+        char why[128];
+        glob_pat *g =
+            glob_compile(c->artifact_globs[i], strlen(c->artifact_globs[i]), why, sizeof why);
+        if (!g) {
+            config_problem(p, "artifactGlobs[%zu]: '%s': %s", i, c->artifact_globs[i], why);
+        }
+        glob_free(g);
+    }
+}
+
 static void load_tokens(config *c, json_t *root, config_problems *p)
 {
     json_t *arr = json_object_get(root, "tokens");
@@ -485,7 +517,8 @@ static void config_free(config *c)
     xfree(c->data_dir);
     xfree(c->audit_hmac_key_file);
     xfree(c->public_url);
-    free_strings(c->allowed_roots, c->n_allowed_roots); /* admin API (ADMIN) */
+    free_strings(c->allowed_roots, c->n_allowed_roots);   /* admin API (ADMIN) */
+    free_strings(c->artifact_globs, c->n_artifact_globs); /* ARTIFACTS (issue 6) */
     free_tenants(c);
     limit_config_free(c);
     xfree(c);
@@ -531,6 +564,7 @@ static const char *const known_fields[] = {"host",
                                            "requestLog", /* request log (issue 5) */
                                            "requestLogRetentionDays",
                                            "eventRetentionDays", /* EVENTS (issue 6) */
+                                           "artifactGlobs",      /* ARTIFACTS (issue 6) */
                                            NULL};
 
 static atomic_ulong generation_counter;
@@ -673,6 +707,7 @@ config *config_load(const char *path, bool open_roots, config_problems *p)
     load_tokens(c, root, p);
     /* allowedRoots (admin API, ADMIN) */
     load_allowed_roots(c, root, p);
+    load_artifact_globs(c, root, p); /* ARTIFACTS (issue 6) */
 
     if (c->default_workspace_id && c->n_workspaces > 0 &&
         !config_workspace(c, NULL, c->default_workspace_id)) {

@@ -38,6 +38,7 @@ typedef struct cfg_token {
 
 /* rate tiers and per-tool costs (LIMITS: parsed and looked up by src/limit/policy.c) */
 #define CFG_TIER_NAME_MAX 32
+#define CFG_ARTIFACT_GLOBS_MAX 64 /* artifactGlobs (ARTIFACTS) */
 typedef struct cfg_tier {
     char name[CFG_TIER_NAME_MAX + 1];
     double rps, burst;               /* each credential's own bucket (refill/s, capacity) */
@@ -129,6 +130,11 @@ typedef struct config {
        a workspace registered through the API must equal or lie below */
     char **allowed_roots;
     size_t n_allowed_roots;
+
+    /* ARTIFACTS (issue 6): artifactGlobs, the workspace files ctx_artifacts registers (checked
+       globs; the default list of tools.md §4.6 when the config has none; [] = none) */
+    char **artifact_globs;
+    size_t n_artifact_globs;
 } config;
 
 typedef struct config_problems {

@@ -28,6 +28,7 @@
     /* not HTTP-facing: internal failures mapped by callers */                                     \
     X(NOMEM, 500, -32603, "internal")                                                              \
     X(IO, 500, -32603, "internal")                                                                 \
+    X(LIMIT, 409, -32600, "conflict") /* a store cap (per workspace) was reached */                \
     X(CANCELLED, 504, -31504, "request_timeout")
 
 typedef enum {

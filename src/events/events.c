@@ -649,7 +649,8 @@ static bool filter_ok(const store_event_query *q, const store_event *r)
     return strcmp(q->tenant_id, r->tenant_id) == 0 &&
            (!q->channel_id || strcmp(q->channel_id, r->channel_id) == 0) &&
            (!q->workspace_id || strcmp(q->workspace_id, r->workspace_id) == 0) &&
-           (!q->kind || strcmp(q->kind, r->kind) == 0);
+           (!q->kind || strcmp(q->kind, r->kind) == 0) &&
+           (!q->agent_id || strcmp(q->agent_id, r->agent_id) == 0);
 }
 
 typedef struct replay_ctx {

@@ -194,6 +194,7 @@ typedef struct store_event_query {
     const char *channel_id;   /* NULL: any */
     const char *workspace_id; /* NULL: any */
     const char *kind;         /* NULL: any */
+    const char *agent_id;     /* NULL: any (ARTIFACTS: ctx_proof's receipts) */
     int64_t after_id; /* ids > after_id, oldest first; < 0: the newest `limit`, oldest first */
     int limit;        /* 1..10000 */
 } store_event_query;
@@ -443,5 +444,85 @@ typedef struct store_usage_row {
 typedef bool (*store_usage_fn)(const store_usage_row *r, void *ctx);
 err store_log_usage(store *s, const char *tenant_id, const char *token_id, int64_t since_ms,
                     int limit, store_usage_fn fn, void *ctx) WARN_UNUSED;
+
+/* ---- artifacts: ctx_artifacts' registry and BM25 index, ctx_proof's stored proofs (issue 6,
+ * ARTIFACTS; tools.md §4.6-4.7; migration 0006_artifacts.sql) ----
+ * An artifact is a workspace file matching artifactGlobs (stored false: chunks of the version
+ * sha/mtime_ns) or a document kept in the store (stored true: body, e.g. a proof). Each has
+ * search chunks (heading, text, code-aware tokens) behind an FTS5 index. Every function filters
+ * by tenant and workspace; writes that grow the tenant's data are charged to its quota
+ * (ERR_QUOTA_EXCEEDED rolls the write back). */
+#define STORE_ART_NAME_MAX 1024
+#define STORE_ART_KIND_MAX 16
+#define STORE_ART_PER_WS 10000    /* artifacts of one workspace */
+#define STORE_ART_CHUNKS_MAX 4096 /* chunks of one artifact */
+#define STORE_ART_BODY_MAX ((size_t)4 << 20)
+
+typedef struct store_art {
+    int64_t id;
+    char name[STORE_ART_NAME_MAX + 1]; /* workspace-relative path, or the stored name */
+    char kind[STORE_ART_KIND_MAX + 1];
+    bool stored;
+    bool removed; /* a file artifact dropped by `remove`: no chunks, skipped by `index` */
+    char sha[65];
+    int64_t bytes, mtime_ns, chunks;
+    char updated_at[32];
+    char updated_by[STORE_ACTOR_MAX + 1];
+    char *body; /* store_art_get/latest of a stored artifact (xmalloc'd), else NULL */
+} store_art;
+
+typedef struct store_art_chunk {
+    int64_t start_line, end_line;
+    const char *heading, *text, *tokens;
+} store_art_chunk;
+
+void store_art_release(store_art *a);
+/* register a (new version of) a->name with its n chunks in place of the old ones, in one
+   transaction (a->removed is cleared; body: stored artifacts' document, else NULL).
+   ERR_CONFLICT when the name is taken by an artifact of the other sort (stored vs file),
+   ERR_LIMIT when the workspace holds STORE_ART_PER_WS artifacts, ERR_QUOTA_EXCEEDED */
+err store_art_put(store *s, const char *tenant, const char *ws, const store_art *a,
+                  const char *body, const store_art_chunk *c, size_t n) WARN_UNUSED;
+/* a file artifact's content is unchanged: record its new mtime */
+err store_art_touch(store *s, const char *tenant, const char *ws, const char *name,
+                    int64_t mtime_ns) WARN_UNUSED;
+/* the workspace's artifacts by name (removed ones only when with_removed); body not filled */
+typedef bool (*store_art_fn)(const store_art *a, void *ctx);
+err store_art_list(store *s, const char *tenant, const char *ws, bool with_removed, store_art_fn fn,
+                   void *ctx) WARN_UNUSED;
+/* one artifact by name (removed ones too); ERR_NOT_FOUND */
+err store_art_get(store *s, const char *tenant, const char *ws, const char *name,
+                  store_art *out) WARN_UNUSED;
+/* the newest stored artifact of kind written by `by` (NULL: anyone); ERR_NOT_FOUND */
+err store_art_latest(store *s, const char *tenant, const char *ws, const char *kind, const char *by,
+                     store_art *out) WARN_UNUSED;
+/* `remove`: a stored artifact is deleted, a file artifact loses its chunks and is marked
+   removed; *stored (may be NULL) says which. ERR_NOT_FOUND (also when already removed) */
+err store_art_remove(store *s, const char *tenant, const char *ws, const char *name,
+                     bool *stored) WARN_UNUSED;
+/* a file artifact whose file is gone: delete it (removed marks too); ERR_NOT_FOUND */
+err store_art_forget(store *s, const char *tenant, const char *ws, const char *name) WARN_UNUSED;
+/* `reindex`: delete every file artifact of the workspace, removed marks included */
+err store_art_reset_files(store *s, const char *tenant, const char *ws) WARN_UNUSED;
+/* the registry's state: when its files were last brought up to date (at "" when never) */
+typedef struct store_art_state {
+    char indexed_at[32];
+    char indexed_by[STORE_ACTOR_MAX + 1];
+    int64_t files, stored, removed, chunks, bytes;
+} store_art_state;
+err store_art_state_get(store *s, const char *tenant, const char *ws,
+                        store_art_state *out) WARN_UNUSED;
+err store_art_mark_indexed(store *s, const char *tenant, const char *ws,
+                           const char *by) WARN_UNUSED;
+/* chunks matching the FTS5 expression `match` (built by the caller from quoted tokens), best
+   first (score = -bm25), at most limit (1..50) */
+typedef struct store_art_hit {
+    const char *name, *kind, *heading, *text;
+    int64_t start_line, end_line;
+    double score;
+} store_art_hit;
+typedef bool (*store_art_hit_fn)(const store_art_hit *h, void *ctx);
+err store_art_search(store *s, const char *tenant, const char *ws, const char *match, int limit,
+                     store_art_hit_fn fn, void *ctx) WARN_UNUSED;
 
 #endif

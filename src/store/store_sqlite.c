@@ -1765,6 +1765,49 @@ err store_tenant_storage_set(store *s, const char *id, int64_t bytes)
     return e;
 }
 
+/* (QUOTA, issue 6) the tenant's storage_used_bytes now, or -1 when it has no quota (or no
+   row); called under mu inside the write's transaction */
+static int64_t quota_mark(store *s, const char *tenant)
+{
+    int64_t quota = -1, used = -1;
+    sqlite3_stmt *st =
+        prepare(s->db, "SELECT storage_quota_bytes, storage_used_bytes FROM tenants WHERE id = ?");
+    if (st) {
+        bind_text(st, 1, tenant);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            quota = sqlite3_column_int64(st, 0);
+            used = sqlite3_column_int64(st, 1);
+        }
+    }
+    sqlite3_finalize(st);
+    return quota < 0 ? -1 : used;
+}
+
+/* (QUOTA, issue 6) ERR_QUOTA_EXCEEDED when the tenant has a quota, its storage_used_bytes passed
+   it, and it grew since quota_mark gave before (a write that shrinks usage is always allowed) */
+static err quota_check(store *s, const char *tenant, int64_t before)
+{
+    if (before < 0) {
+        return ERR_OK;
+    }
+    int64_t quota = -1, used = 0;
+    sqlite3_stmt *st =
+        prepare(s->db, "SELECT storage_quota_bytes, storage_used_bytes FROM tenants WHERE id = ?");
+    err e = st ? ERR_OK : ERR_IO;
+    if (st) {
+        bind_text(st, 1, tenant);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            quota = sqlite3_column_int64(st, 0);
+            used = sqlite3_column_int64(st, 1);
+        }
+    }
+    sqlite3_finalize(st);
+    if (e == ERR_OK && quota >= 0 && used > quota && used > before) {
+        e = ERR_QUOTA_EXCEEDED;
+    }
+    return e;
+}
+
 /* ---- shared sessions: documents and items (issue 6, SESSIONS) ---- */
 
 static err sess_exec(sqlite3 *db, const char *sql, const sql_param *p, int n, int64_t *changes)
@@ -2217,11 +2260,13 @@ err store_event_list(store *s, const store_event_query *q, store_event_fn fn, vo
     }
     const char *asc = "SELECT " EV_COLS " FROM events WHERE tenant_id = ?1"
                       " AND (?2 IS NULL OR channel_id = ?2) AND (?3 IS NULL OR workspace_id = ?3)"
-                      " AND (?4 IS NULL OR kind = ?4) AND id > ?5 ORDER BY id LIMIT ?6";
+                      " AND (?4 IS NULL OR kind = ?4) AND (?7 IS NULL OR agent_id = ?7)"
+                      " AND id > ?5 ORDER BY id LIMIT ?6";
     const char *newest =
         "SELECT * FROM (SELECT " EV_COLS " FROM events WHERE tenant_id = ?1"
         " AND (?2 IS NULL OR channel_id = ?2) AND (?3 IS NULL OR workspace_id = ?3)"
-        " AND (?4 IS NULL OR kind = ?4) AND id > ?5 ORDER BY id DESC LIMIT ?6)"
+        " AND (?4 IS NULL OR kind = ?4) AND (?7 IS NULL OR agent_id = ?7) AND id > ?5"
+        " ORDER BY id DESC LIMIT ?6)"
         " ORDER BY id";
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = prepare(s->db, q->after_id < 0 ? newest : asc);
@@ -2234,6 +2279,7 @@ err store_event_list(store *s, const store_event_query *q, store_event_fn fn, vo
         bind_opt(st, 4, q->kind);
         sqlite3_bind_int64(st, 5, q->after_id < 0 ? 0 : q->after_id);
         sqlite3_bind_int(st, 6, q->limit);
+        bind_opt(st, 7, q->agent_id);
         store_event ev;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             ev_row(st, q->tenant_id, &ev);
@@ -3058,4 +3104,367 @@ err store_log_usage(store *s, const char *tenant_id, const char *token_id, int64
              token_id ? " AND token_id = ?2" : "", (long long)(since_ms < 0 ? 0 : since_ms), limit);
     usage_each e = {fn, ctx};
     return listed(each_row(s, sql, tenant_id, token_id, usage_each_row, &e));
+}
+
+/* ---- artifacts (issue 6, ARTIFACTS) ---- */
+
+#define ART_COLS                                                                                   \
+    "id, name, kind, stored, removed, sha, bytes, mtime_ns, updated_at, updated_by,"               \
+    " (SELECT count(*) FROM artifact_chunks c WHERE c.artifact_id = artifacts.id)"
+
+void store_art_release(store_art *a)
+{
+    if (a) {
+        xfree(a->body);
+        a->body = NULL;
+    }
+}
+
+static void art_row(sqlite3_stmt *st, store_art *a)
+{
+    a->id = sqlite3_column_int64(st, 0);
+    col_copy(st, 1, a->name, sizeof a->name);
+    col_copy(st, 2, a->kind, sizeof a->kind);
+    a->stored = sqlite3_column_int(st, 3) != 0;
+    a->removed = sqlite3_column_int(st, 4) != 0;
+    col_copy(st, 5, a->sha, sizeof a->sha);
+    a->bytes = sqlite3_column_int64(st, 6);
+    a->mtime_ns = sqlite3_column_int64(st, 7);
+    col_copy(st, 8, a->updated_at, sizeof a->updated_at);
+    col_copy(st, 9, a->updated_by, sizeof a->updated_by);
+    a->chunks = sqlite3_column_int64(st, 10);
+    a->body = NULL;
+}
+
+/* a lookup: the row, with the body (column 11) of a stored artifact */
+static bool art_one(sqlite3_stmt *st, void *out)
+{
+    store_art *a = out;
+    art_row(st, a);
+    const unsigned char *b = sqlite3_column_text(st, 11);
+    a->body = a->stored && b ? xstrdup((const char *)b) : NULL;
+    return false;
+}
+
+typedef struct art_each {
+    store_art_fn fn;
+    void *ctx;
+} art_each;
+
+static bool art_each_row(sqlite3_stmt *st, void *v)
+{
+    art_each *e = v;
+    store_art a;
+    art_row(st, &a);
+    return e->fn(&a, e->ctx);
+}
+
+static bool int_one(sqlite3_stmt *st, void *out)
+{
+    *(int64_t *)out = sqlite3_column_int64(st, 0);
+    return false;
+}
+
+/* end a transaction of the artifacts block (under mu): commit when e is ERR_OK */
+static err art_commit(store *s, err e)
+{
+    if (e == ERR_OK && exec(s->db, "COMMIT")) {
+        return ERR_OK;
+    }
+    exec(s->db, "ROLLBACK");
+    return e == ERR_OK ? ERR_IO : e;
+}
+
+static err art_put_locked(store *s, const char *tenant, const char *ws, const store_art *a,
+                          const char *body, const store_art_chunk *c, size_t n, const char *now)
+{
+    const sql_param key[] = {{tenant, 0}, {ws, 0}, {a->name, 0}};
+    int64_t stored = -1;
+    err e = sql_rows(s->db,
+                     "SELECT stored FROM artifacts WHERE tenant_id = ? AND workspace_id = ? AND"
+                     " name = ?",
+                     key, 3, int_one, &stored);
+    if (e == ERR_NOT_FOUND) {
+        int64_t count = 0;
+        e = sql_rows(s->db,
+                     "SELECT count(*) FROM artifacts WHERE tenant_id = ? AND workspace_id = ?", key,
+                     2, int_one, &count);
+        e = e == ERR_OK && count >= STORE_ART_PER_WS ? ERR_LIMIT : e;
+    } else if (e == ERR_OK && (stored != 0) != a->stored) {
+        e = ERR_CONFLICT;
+    }
+    if (e != ERR_OK) {
+        return e;
+    }
+    const sql_param p[] = {
+        {tenant, 0}, {ws, 0},          {a->name, 0},        {a->kind, 0}, {NULL, a->stored},
+        {a->sha, 0}, {NULL, a->bytes}, {NULL, a->mtime_ns}, {now, 0},     {a->updated_by, 0}};
+    sqlite3_stmt *st = prepare(
+        s->db, "INSERT INTO artifacts (tenant_id, workspace_id, name, kind, stored, sha, bytes,"
+               " mtime_ns, updated_at, updated_by, removed, body)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)"
+               " ON CONFLICT (tenant_id, workspace_id, name) DO UPDATE SET kind = excluded.kind,"
+               " sha = excluded.sha, bytes = excluded.bytes, mtime_ns = excluded.mtime_ns,"
+               " updated_at = excluded.updated_at, updated_by = excluded.updated_by,"
+               " removed = 0, body = excluded.body RETURNING id");
+    if (!st) {
+        return ERR_IO;
+    }
+    sql_bind(st, p, 10);
+    bind_text(st, 11, body);
+    int64_t id = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        id = sqlite3_column_int64(st, 0);
+    }
+    if (sqlite3_step(st) != SQLITE_DONE || id < 0) {
+        log_error("store: %s", sqlite3_errmsg(s->db));
+        e = ERR_IO;
+    }
+    sqlite3_finalize(st);
+    const sql_param idp[] = {{NULL, id}};
+    if (e == ERR_OK) {
+        e = listed(sql_rows(s->db, "DELETE FROM artifact_chunks WHERE artifact_id = ?", idp, 1,
+                            NULL, NULL));
+    }
+    st = e == ERR_OK ? prepare(s->db, "INSERT INTO artifact_chunks (artifact_id, tenant_id,"
+                                      " workspace_id, start_line, end_line, heading, text, tokens)"
+                                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                     : NULL;
+    for (size_t i = 0; st && e == ERR_OK && i < n; i++) {
+        const sql_param cp[] = {{NULL, id},
+                                {tenant, 0},
+                                {ws, 0},
+                                {NULL, c[i].start_line},
+                                {NULL, c[i].end_line},
+                                {c[i].heading, 0},
+                                {c[i].text, 0},
+                                {c[i].tokens, 0}};
+        sqlite3_reset(st);
+        sql_bind(st, cp, 8);
+        e = step_done(s->db, st);
+    }
+    sqlite3_finalize(st);
+    return e == ERR_OK && n > 0 && !st ? ERR_IO : e;
+}
+
+err store_art_put(store *s, const char *tenant, const char *ws, const store_art *a,
+                  const char *body, const store_art_chunk *c, size_t n)
+{
+    if (n > STORE_ART_CHUNKS_MAX || (body && strlen(body) > STORE_ART_BODY_MAX) || !a->name[0] ||
+        !a->kind[0]) {
+        return ERR_INVALID_ARGUMENTS;
+    }
+    char now[32];
+    now_text(now);
+    pthread_mutex_lock(&s->mu);
+    err e = ERR_IO;
+    if (exec(s->db, "BEGIN IMMEDIATE")) {
+        int64_t mark = quota_mark(s, tenant);
+        e = art_put_locked(s, tenant, ws, a, body, c, n, now);
+        e = art_commit(s, e == ERR_OK ? quota_check(s, tenant, mark) : e);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+/* one statement that changes rows of the workspace's artifacts; ERR_NOT_FOUND when none */
+static err art_change(store *s, const char *sql, const sql_param *p, int n)
+{
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = prepare(s->db, sql);
+    err e = ERR_IO;
+    if (st) {
+        sql_bind(st, p, n);
+        e = step_done(s->db, st);
+        if (e == ERR_OK && sqlite3_changes(s->db) == 0) {
+            e = ERR_NOT_FOUND;
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+err store_art_touch(store *s, const char *tenant, const char *ws, const char *name,
+                    int64_t mtime_ns)
+{
+    const sql_param p[] = {{NULL, mtime_ns}, {tenant, 0}, {ws, 0}, {name, 0}};
+    return art_change(s,
+                      "UPDATE artifacts SET mtime_ns = ? WHERE tenant_id = ? AND workspace_id = ?"
+                      " AND name = ? AND stored = 0",
+                      p, 4);
+}
+
+err store_art_list(store *s, const char *tenant, const char *ws, bool with_removed, store_art_fn fn,
+                   void *ctx)
+{
+    const sql_param p[] = {{tenant, 0}, {ws, 0}, {NULL, with_removed ? 1 : 0}};
+    art_each e = {fn, ctx};
+    pthread_mutex_lock(&s->mu);
+    err rc = listed(sql_rows(s->db,
+                             "SELECT " ART_COLS " FROM artifacts WHERE tenant_id = ? AND"
+                             " workspace_id = ? AND (removed = 0 OR ?) ORDER BY name",
+                             p, 3, art_each_row, &e));
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+err store_art_get(store *s, const char *tenant, const char *ws, const char *name, store_art *out)
+{
+    const sql_param p[] = {{tenant, 0}, {ws, 0}, {name, 0}};
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&s->mu);
+    err rc = sql_rows(s->db,
+                      "SELECT " ART_COLS ", body FROM artifacts WHERE tenant_id = ? AND"
+                      " workspace_id = ? AND name = ?",
+                      p, 3, art_one, out);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+err store_art_latest(store *s, const char *tenant, const char *ws, const char *kind, const char *by,
+                     store_art *out)
+{
+    const sql_param p[] = {{tenant, 0}, {ws, 0}, {kind, 0}, {by ? by : "", 0}};
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&s->mu);
+    err rc = sql_rows(s->db,
+                      "SELECT " ART_COLS ", body FROM artifacts WHERE tenant_id = ?1 AND"
+                      " workspace_id = ?2 AND kind = ?3 AND stored = 1 AND"
+                      " (?4 = '' OR updated_by = ?4) ORDER BY updated_at DESC, id DESC LIMIT 1",
+                      p, 4, art_one, out);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+err store_art_remove(store *s, const char *tenant, const char *ws, const char *name, bool *stored)
+{
+    const sql_param p[] = {{tenant, 0}, {ws, 0}, {name, 0}};
+    pthread_mutex_lock(&s->mu);
+    err e = ERR_IO;
+    if (exec(s->db, "BEGIN IMMEDIATE")) {
+        store_art a = {0};
+        e = sql_rows(s->db,
+                     "SELECT " ART_COLS ", NULL FROM artifacts WHERE tenant_id = ? AND"
+                     " workspace_id = ? AND name = ? AND removed = 0",
+                     p, 3, art_one, &a);
+        const sql_param idp[] = {{NULL, a.id}};
+        if (e == ERR_OK && a.stored) {
+            e = listed(sql_rows(s->db, "DELETE FROM artifacts WHERE id = ?", idp, 1, NULL, NULL));
+        } else if (e == ERR_OK) {
+            e = listed(sql_rows(s->db, "DELETE FROM artifact_chunks WHERE artifact_id = ?", idp, 1,
+                                NULL, NULL));
+            e = e == ERR_OK
+                    ? listed(sql_rows(s->db, "UPDATE artifacts SET removed = 1 WHERE id = ?", idp,
+                                      1, NULL, NULL))
+                    : e;
+        }
+        if (stored) {
+            *stored = a.stored;
+        }
+        e = art_commit(s, e);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+err store_art_forget(store *s, const char *tenant, const char *ws, const char *name)
+{
+    const sql_param p[] = {{tenant, 0}, {ws, 0}, {name, 0}};
+    return art_change(s,
+                      "DELETE FROM artifacts WHERE tenant_id = ? AND workspace_id = ? AND name = ?"
+                      " AND stored = 0",
+                      p, 3);
+}
+
+err store_art_reset_files(store *s, const char *tenant, const char *ws)
+{
+    const sql_param p[] = {{tenant, 0}, {ws, 0}};
+    err e = art_change(s,
+                       "DELETE FROM artifacts WHERE tenant_id = ? AND workspace_id = ? AND"
+                       " stored = 0",
+                       p, 2);
+    return e == ERR_NOT_FOUND ? ERR_OK : e;
+}
+
+static bool art_state_row(sqlite3_stmt *st, void *out)
+{
+    store_art_state *o = out;
+    o->files = sqlite3_column_int64(st, 0);
+    o->stored = sqlite3_column_int64(st, 1);
+    o->removed = sqlite3_column_int64(st, 2);
+    o->bytes = sqlite3_column_int64(st, 3);
+    o->chunks = sqlite3_column_int64(st, 4);
+    col_copy(st, 5, o->indexed_at, sizeof o->indexed_at);
+    col_copy(st, 6, o->indexed_by, sizeof o->indexed_by);
+    return false;
+}
+
+err store_art_state_get(store *s, const char *tenant, const char *ws, store_art_state *out)
+{
+    const sql_param p[] = {{tenant, 0}, {ws, 0}};
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&s->mu);
+    err rc = sql_rows(
+        s->db,
+        "SELECT coalesce(sum(stored = 0 AND removed = 0), 0), coalesce(sum(stored), 0),"
+        " coalesce(sum(removed), 0), coalesce(sum(CASE WHEN removed = 0 THEN bytes END), 0),"
+        " (SELECT count(*) FROM artifact_chunks WHERE tenant_id = ?1 AND workspace_id = ?2),"
+        " (SELECT indexed_at FROM artifact_state WHERE tenant_id = ?1 AND workspace_id = ?2),"
+        " (SELECT indexed_by FROM artifact_state WHERE tenant_id = ?1 AND workspace_id = ?2)"
+        " FROM artifacts WHERE tenant_id = ?1 AND workspace_id = ?2",
+        p, 2, art_state_row, out);
+    pthread_mutex_unlock(&s->mu);
+    return listed(rc);
+}
+
+err store_art_mark_indexed(store *s, const char *tenant, const char *ws, const char *by)
+{
+    char now[32];
+    now_text(now);
+    const sql_param p[] = {{tenant, 0}, {ws, 0}, {now, 0}, {by, 0}};
+    return art_change(s,
+                      "INSERT INTO artifact_state (tenant_id, workspace_id, indexed_at, indexed_by)"
+                      " VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id, workspace_id) DO UPDATE SET"
+                      " indexed_at = excluded.indexed_at, indexed_by = excluded.indexed_by",
+                      p, 4);
+}
+
+typedef struct art_hits {
+    store_art_hit_fn fn;
+    void *ctx;
+} art_hits;
+
+static bool art_hit_row(sqlite3_stmt *st, void *v)
+{
+    art_hits *h = v;
+    const unsigned char *t[4];
+    for (int i = 0; i < 4; i++) {
+        t[i] = sqlite3_column_text(st, i);
+    }
+    store_art_hit hit = {.name = t[0] ? (const char *)t[0] : "",
+                         .kind = t[1] ? (const char *)t[1] : "",
+                         .heading = t[2] ? (const char *)t[2] : "",
+                         .text = t[3] ? (const char *)t[3] : "",
+                         .start_line = sqlite3_column_int64(st, 4),
+                         .end_line = sqlite3_column_int64(st, 5),
+                         .score = sqlite3_column_double(st, 6)};
+    return h->fn(&hit, h->ctx);
+}
+
+err store_art_search(store *s, const char *tenant, const char *ws, const char *match, int limit,
+                     store_art_hit_fn fn, void *ctx)
+{
+    const sql_param p[] = {{match, 0}, {tenant, 0}, {ws, 0}, {NULL, limit < 1 ? 1 : limit}};
+    art_hits h = {fn, ctx};
+    pthread_mutex_lock(&s->mu);
+    err rc = listed(sql_rows(
+        s->db,
+        "SELECT a.name, a.kind, c.heading, c.text, c.start_line, c.end_line,"
+        " -bm25(artifact_fts) FROM artifact_fts JOIN artifact_chunks c ON c.id = artifact_fts.rowid"
+        " JOIN artifacts a ON a.id = c.artifact_id WHERE artifact_fts MATCH ? AND c.tenant_id = ?"
+        " AND c.workspace_id = ? AND a.removed = 0 ORDER BY rank, a.name, c.start_line LIMIT ?",
+        p, 4, art_hit_row, &h));
+    pthread_mutex_unlock(&s->mu);
+    return rc;
 }

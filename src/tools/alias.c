@@ -65,21 +65,39 @@ static bool add_language(buf *inc, const char *l, char *why, size_t why_len)
     return true;
 }
 
-static bool alias_semantic_search(json_t *args, char *shown, size_t shown_len, char *why,
-                                  size_t why_len)
+static bool alias_semantic_search(json_t *args, const char **target, char *shown, size_t shown_len,
+                                  char *why, size_t why_len)
 {
+    /* artifacts=true: the artifact index (ctx_artifacts action=search, scope artifacts) */
+    json_t *art = json_object_get(args, "artifacts");
+    if (art && !json_is_boolean(art)) {
+        snprintf(why, why_len, "artifacts must be a boolean");
+        return false;
+    }
+    if (json_is_true(art)) {
+        json_t *q = json_object_get(args, "query");
+        json_t *k = json_object_get(args, "top_k");
+        json_t *n = json_pack("{s:s, s:O?, s:O?}", "action", "search", "query", q, "top_k", k);
+        json_object_clear(args);
+        json_object_update(args, n);
+        json_decref(n);
+        *target = "ctx_artifacts";
+        snprintf(shown, shown_len, "ctx_artifacts action=search");
+        return true;
+    }
+    json_object_del(args, "artifacts");
     const char *action = json_string_value(json_object_get(args, "action"));
-    const char *target = "bm25";
+    const char *target_action = "bm25";
     if (action && strcmp(action, "reindex") == 0) {
-        target = "reindex";
+        target_action = "reindex";
     } else if (action && strcmp(action, "find_related") == 0) {
-        target = "find_related";
+        target_action = "find_related";
     } else if (action && strcmp(action, "search") != 0) {
         snprintf(why, why_len, "action must be one of: search, reindex, find_related");
         return false;
     }
-    json_object_set_new(args, "action", json_string(target));
-    snprintf(shown, shown_len, "ctx_search action=%s", target);
+    json_object_set_new(args, "action", json_string(target_action));
+    snprintf(shown, shown_len, "ctx_search action=%s", target_action);
 
     json_t *pg = json_object_get(args, "path_glob");
     json_t *langs = json_object_get(args, "languages");
@@ -125,20 +143,23 @@ static bool alias_semantic_search(json_t *args, char *shown, size_t shown_len, c
     return true;
 }
 
-static bool alias_symbol(json_t *args, char *shown, size_t shown_len, char *why, size_t why_len)
+static bool alias_symbol(json_t *args, const char **target, char *shown, size_t shown_len,
+                         char *why, size_t why_len)
 {
     json_object_set_new(args, "action", json_string("symbol"));
     snprintf(shown, shown_len, "ctx_search action=symbol");
     return true;
 }
 
-static bool alias_multi_read(json_t *args, char *shown, size_t shown_len, char *why, size_t why_len)
+static bool alias_multi_read(json_t *args, const char **target, char *shown, size_t shown_len,
+                             char *why, size_t why_len)
 {
     snprintf(shown, shown_len, "ctx_read paths=[…]");
     return true;
 }
 
-static bool alias_smart_read(json_t *args, char *shown, size_t shown_len, char *why, size_t why_len)
+static bool alias_smart_read(json_t *args, const char **target, char *shown, size_t shown_len,
+                             char *why, size_t why_len)
 {
     json_object_set_new(args, "mode", json_string("auto"));
     snprintf(shown, shown_len, "ctx_read mode=auto");

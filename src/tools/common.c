@@ -121,3 +121,21 @@ bool tool_paths_arg(tool_call *call, strlist *out, const char *def)
     }
     return def ? strlist_push(out, call->a, def, strlen(def)) : true;
 }
+
+err tool_quota_refusal(tool_call *call, tool_out *out, int64_t requested)
+{
+    int64_t quota = -1, used = 0;
+    if (call->st && store_tenant_quota(call->st, call->tenant_id, &quota, &used) != ERR_OK) {
+        quota = -1;
+        used = 0;
+    }
+    buf_truncate(&out->text, 0);
+    buf_printf(&out->text,
+               "storage quota exceeded (%lld of %lld): the tenant is over its storage quota; "
+               "nothing was written",
+               (long long)used, (long long)quota);
+    json_decref(out->structured);
+    out->structured = json_pack("{s:I, s:I, s:I}", "used_bytes", (json_int_t)used, "quota_bytes",
+                                (json_int_t)quota, "requested_bytes", (json_int_t)requested);
+    return ERR_QUOTA_EXCEEDED;
+}

@@ -29,4 +29,9 @@ void strlist_release(strlist *l);
 /* the `paths` argument (array of strings) or else the single `path` (default def) */
 bool tool_paths_arg(tool_call *call, strlist *out, const char *def);
 
+/* (QUOTA, issue 6) a store write refused by the tenant's storage quota, answered as an index
+   build is (tools.md §3.5): the sentence in out->text, {used_bytes, quota_bytes,
+   requested_bytes} in out->structured; returns ERR_QUOTA_EXCEEDED for dispatch to send 507 */
+err tool_quota_refusal(tool_call *call, tool_out *out, int64_t requested);
+
 #endif

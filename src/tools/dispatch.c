@@ -8,6 +8,7 @@
 
 #include "audit/audit.h"
 #include "core/clock.h"
+#include "core/crypto.h"
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -302,6 +303,23 @@ static void emit_call(const dispatch_req *req, const dispatch_res *res, const to
     if (res->code != ERR_OK && full) {
         json_object_set_new(full, "errorCode", json_string(err_code(res->code)));
     }
+    /* ARTIFACTS (issue 6): what a ContextProofV1 receipt holds (ctx_proof, ctx_verify v2): the
+       arguments' HMAC, the SHA-256 and size of the text sent, and ctx_read's mode */
+    if (full) {
+        json_object_set_new(full, "argumentsHmac",
+                            json_string(res->has_args ? res->args_hmac : ""));
+        if (res->code == ERR_OK) {
+            char sha[65];
+            crypto_sha256_hex(res->out.text.ptr ? res->out.text.ptr : "", res->out.text.len, sha);
+            json_object_set_new(full, "resultSha", json_string(sha));
+            json_object_set_new(full, "bytes", json_integer((json_int_t)res->out.text.len));
+        }
+        const char *mode = json_string_value(json_object_get(args, "mode"));
+        if (mode && strcmp(d->name, "ctx_read") == 0) {
+            size_t ml = strcspn(mode, ":");
+            json_object_set_new(full, "mode", json_stringn(mode, ml < 32 ? ml : 32));
+        }
+    }
     ev_spec sp = {.tenant = req->who->tenant_id,
                   .workspace = res->workspace_id,
                   .channel = res->channel_id,
@@ -345,12 +363,13 @@ void tool_dispatch(const dispatch_req *req, dispatch_res *res)
     const tool_alias *al = d ? NULL : alias_find(req->name);
     if (al) {
         char why[200];
+        const char *target = al->target;
         if (json_is_object(args) &&
-            !al->rewrite(args, alias_shown, sizeof alias_shown, why, sizeof why)) {
+            !al->rewrite(args, &target, alias_shown, sizeof alias_shown, why, sizeof why)) {
             refuse(res, ERR_INVALID_ARGUMENTS, OUTCOME_DENIED, "%s", why);
             goto out;
         }
-        d = registry_find(al->target);
+        d = registry_find(target);
     }
     if (!d) {
         probe(c, who);

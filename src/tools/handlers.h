@@ -22,6 +22,9 @@ void ctx_share_needs(const json_t *args, scope_set *scopes, int *cost);    /* se
 void ctx_workflow_needs(const json_t *args, scope_set *scopes, int *cost); /* session_flow.c */
 /* KNOWLEDGE (issue 6) */
 void ctx_knowledge_needs(const json_t *args, scope_set *scopes, int *cost); /* knowledge.c */
+/* ARTIFACTS (issue 6) */
+void ctx_artifacts_needs(const json_t *args, scope_set *scopes, int *cost); /* artifacts.c */
+void ctx_proof_needs(const json_t *args, scope_set *scopes, int *cost);     /* proof.c */
 /* METRICS (issue 6): metrics_tools.c */
 void ctx_cost_needs(const json_t *args, scope_set *scopes, int *cost);
 /* ctx_search's actions other than regex (symbols.c) */

@@ -137,13 +137,16 @@ Test(ixtools_unit, source_lines_and_line_index)
     arena_release(&a);
 }
 
+static const char *rewritten_to; /* the target tool of the last rewrite */
+
 static json_t *rewrite(const char *alias, const char *args, char *shown, bool *ok)
 {
     const tool_alias *al = alias_find(alias);
     cr_assert_not_null(al, "%s", alias);
     json_t *j = json_loads(args, 0, NULL);
     char why[200] = "";
-    *ok = al->rewrite(j, shown, 96, why, sizeof why);
+    rewritten_to = al->target;
+    *ok = al->rewrite(j, &rewritten_to, shown, 96, why, sizeof why);
     return j;
 }
 
@@ -170,6 +173,25 @@ Test(ixtools_unit, alias_rewrites)
     cr_assert_str_eq(json_string_value(json_object_get(j, "include")), "src/**");
     json_decref(j);
     j = rewrite("ctx_semantic_search", "{\"query\":\"q\",\"action\":\"delete\"}", shown, &ok);
+    cr_assert_not(ok);
+    json_decref(j);
+    /* artifacts=true searches the artifact index instead (ARTIFACTS) */
+    j = rewrite("ctx_semantic_search",
+                "{\"query\":\"adr\",\"artifacts\":true,\"top_k\":3,\"path\":\"src\"}", shown, &ok);
+    cr_assert(ok);
+    cr_assert_str_eq(rewritten_to, "ctx_artifacts");
+    cr_assert_str_eq(shown, "ctx_artifacts action=search");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "action")), "search");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "query")), "adr");
+    cr_assert_eq(json_integer_value(json_object_get(j, "top_k")), 3);
+    cr_assert_null(json_object_get(j, "path"));
+    json_decref(j);
+    j = rewrite("ctx_semantic_search", "{\"query\":\"q\",\"artifacts\":false}", shown, &ok);
+    cr_assert(ok);
+    cr_assert_str_eq(rewritten_to, "ctx_search");
+    cr_assert_null(json_object_get(j, "artifacts"));
+    json_decref(j);
+    j = rewrite("ctx_semantic_search", "{\"query\":\"q\",\"artifacts\":\"yes\"}", shown, &ok);
     cr_assert_not(ok);
     json_decref(j);
     j = rewrite("ctx_semantic_search", "{\"query\":\"q\",\"languages\":[\"no such\"]}", shown, &ok);
