@@ -141,6 +141,7 @@ Test(artifacts, index_search_list_status)
     json_t *doc = json_loads(t, 0, NULL);
     cr_assert_eq(json_array_size(json_object_get(doc, "artifacts")), 5, "%s", t);
     json_decref(doc);
+    cr_assert_eq(srv_stop(&S), 0, "the server stops cleanly (no leak under ASan)");
 }
 
 Test(artifacts, incremental_remove_and_reindex)
@@ -177,6 +178,7 @@ Test(artifacts, incremental_remove_and_reindex)
     cr_assert(strstr(t, "5 files matched (5 new or changed, 0 unchanged"), "%s", t);
     t = ART(S.token, false, "{\"action\":\"search\",\"query\":\"read ledger\"}");
     cr_assert(strstr(t, "docs/design.md:3-5 Caching"), "%s", t);
+    cr_assert_eq(srv_stop(&S), 0, "the server stops cleanly (no leak under ASan)");
 }
 
 Test(artifacts, reads_refresh_a_stale_registry_and_the_alias)
@@ -208,6 +210,7 @@ Test(artifacts, reads_refresh_a_stale_registry_and_the_alias)
         "%s", t);
     cr_assert(strstr(t, "docs/adr/0001-use-sqlite.md:1-5 ADR 1: use SQLite (adr)"), "%s", t);
     resp_free(r);
+    cr_assert_eq(srv_stop(&S), 0, "the server stops cleanly (no leak under ASan)");
 }
 
 Test(artifacts, scopes_and_bad_input)
@@ -271,6 +274,7 @@ Test(artifacts, scopes_and_bad_input)
     cr_assert_str_eq(tool_error_code(R), "not_found");
     tool_callf(&S, &R, S.token, true, "ctx_verify", "{\"action\":\"proof\",\"id\":\"nope.json\"}");
     cr_assert_str_eq(tool_error_code(R), "not_found");
+    cr_assert_eq(srv_stop(&S), 0, "the server stops cleanly (no leak under ASan)");
 }
 
 /* the audit line of the request whose X-Request-Id is rid */
@@ -367,6 +371,7 @@ Test(artifacts, proof_receipts_match_what_was_served)
     cr_assert(matches("^ContextProofV1 main/default by team:all at [0-9T:.-]+Z$", t), "%s", t);
     cr_assert(matches("^evidence: [0-9]+ tool calls \\(ctx_read 2", t), "%s", t);
     cr_assert(matches("^ledger: 2 files read$", t), "%s", t);
+    cr_assert_eq(srv_stop(&S), 0, "the server stops cleanly (no leak under ASan)");
 }
 
 Test(artifacts, stored_proof_verified_against_files_and_records)
@@ -430,6 +435,7 @@ Test(artifacts, stored_proof_verified_against_files_and_records)
     cr_assert_str_eq(t, "removed p1.json (the stored artifact is deleted)");
     tool_callf(&S, &R, S.token, true, "ctx_verify", "{\"action\":\"proof\",\"id\":\"p1.json\"}");
     cr_assert_str_eq(tool_error_code(R), "not_found");
+    cr_assert_eq(srv_stop(&S), 0, "the server stops cleanly (no leak under ASan)");
 }
 
 Test(artifacts, verify_stats_count_the_callers_calls)
@@ -450,6 +456,7 @@ Test(artifacts, verify_stats_count_the_callers_calls)
     /* another channel counts apart */
     t = tool_callf(&S, &R, S.token, false, "ctx_verify", "{\"channelId\":\"other\"}");
     cr_assert(strstr(t, ": 0 calls, 0 errors"), "%s", t);
+    cr_assert_eq(srv_stop(&S), 0, "the server stops cleanly (no leak under ASan)");
 }
 
 Test(artifacts, tenants_see_only_their_own)
@@ -476,4 +483,5 @@ Test(artifacts, tenants_see_only_their_own)
         call_tool(&S, acme, "ctx_artifacts", "{\"action\":\"list\",\"workspaceId\":\"main\"}");
     expect_error(r, 400, "unknown_workspace");
     resp_free(r);
+    cr_assert_eq(srv_stop(&S), 0, "the server stops cleanly (no leak under ASan)");
 }
