@@ -108,8 +108,28 @@ static bool is_markdown(const char *name)
     return dot && ext_is(dot + 1, md);
 }
 
+/* room for one more element in the arena array *v of n elements (capacity *cap, doubled when
+   full; the old copy stays in the arena until the call ends); false when the arena is full */
+static bool grow(arena *a, void **v, size_t n, size_t *cap, size_t elsize)
+{
+    if (n < *cap) {
+        return true;
+    }
+    size_t nc = *cap ? *cap * 2 : 32;
+    void *nv = arena_alloc(a, nc * elsize);
+    if (!nv) {
+        return false;
+    }
+    if (n) {
+        memcpy(nv, *v, n * elsize);
+    }
+    *v = nv;
+    *cap = nc;
+    return true;
+}
+
 typedef struct chunker {
-    tool_call *call;
+    arena *a; /* one artifact's chunks: released once they are stored */
     const char *name;
     store_art_chunk *v;
     size_t n, cap;
@@ -131,20 +151,11 @@ static void add_chunk(chunker *k, const char *text, const size_t *ls, size_t nl,
     if (blank) {
         return;
     }
-    if (k->n == k->cap) {
-        size_t nc = k->cap ? k->cap * 2 : 16;
-        store_art_chunk *nv = arena_alloc(k->call->a, nc * sizeof *nv);
-        if (!nv) {
-            k->oom = true;
-            return;
-        }
-        if (k->n) {
-            memcpy(nv, k->v, k->n * sizeof *nv);
-        }
-        k->v = nv;
-        k->cap = nc;
+    if (!grow(k->a, (void **)&k->v, k->n, &k->cap, sizeof *k->v)) {
+        k->oom = true;
+        return;
     }
-    const char *body = arena_strndup(k->call->a, text + b, e - b);
+    const char *body = arena_strndup(k->a, text + b, e - b);
     buf tok;
     buf_init(&tok, (e - b) * 3 + 4096);
     index_tokenize(k->name, strlen(k->name), &tok);
@@ -156,7 +167,7 @@ static void add_chunk(chunker *k, const char *text, const size_t *ls, size_t nl,
         buf_putc(&tok, ' ');
     }
     index_tokenize(text + b, e - b, &tok);
-    const char *tokens = tok.failed ? NULL : arena_strdup(k->call->a, tok.ptr ? tok.ptr : "");
+    const char *tokens = tok.failed ? NULL : arena_strdup(k->a, tok.ptr ? tok.ptr : "");
     buf_release(&tok);
     if (!body || !tokens) {
         k->oom = true;
@@ -218,7 +229,7 @@ static bool chunk_text(chunker *k, const char *text, size_t len)
         nl += text[i] == '\n';
     }
     nl += len > 0 && text[len - 1] != '\n';
-    size_t *ls = arena_alloc(k->call->a, (nl + 1) * sizeof *ls);
+    size_t *ls = arena_alloc(k->a, (nl + 1) * sizeof *ls);
     if (!ls) {
         return false;
     }
@@ -240,7 +251,7 @@ static bool chunk_text(chunker *k, const char *text, size_t len)
             if (md_fence(s, n)) {
                 fence = !fence;
             }
-            const char *h = fence ? NULL : md_heading(k->call->a, s, n);
+            const char *h = fence ? NULL : md_heading(k->a, s, n);
             if (h) {
                 add_chunk(k, text, ls, nl, start, l, heading);
                 heading = h;
@@ -267,8 +278,11 @@ static bool chunk_text(chunker *k, const char *text, size_t len)
 err art_put_text(tool_call *call, const char *name, const char *kind, bool stored, const char *text,
                  size_t len, const char *sha, int64_t mtime_ns)
 {
-    chunker k = {.call = call, .name = name};
+    arena mem;
+    arena_init(&mem, 0);
+    chunker k = {.a = &mem, .name = name};
     if (!chunk_text(&k, text, len)) {
+        arena_release(&mem);
         return ERR_NOMEM;
     }
     store_art a = {.stored = stored, .bytes = (int64_t)len, .mtime_ns = mtime_ns};
@@ -276,8 +290,10 @@ err art_put_text(tool_call *call, const char *name, const char *kind, bool store
     snprintf(a.kind, sizeof a.kind, "%s", kind);
     snprintf(a.sha, sizeof a.sha, "%s", sha);
     snprintf(a.updated_by, sizeof a.updated_by, "%s", sess_actor(call));
-    return store_art_put(call->st, call->tenant_id, call->ws->id, &a, stored ? text : NULL, k.v,
-                         k.n);
+    err e =
+        store_art_put(call->st, call->tenant_id, call->ws->id, &a, stored ? text : NULL, k.v, k.n);
+    arena_release(&mem);
+    return e;
 }
 
 err art_store_fail(tool_call *call, tool_out *out, err e, int64_t requested)
@@ -334,18 +350,9 @@ static bool known_add(const store_art *a, void *v)
     if (a->stored) {
         return true;
     }
-    if (r->nk == r->capk) {
-        size_t nc = r->capk ? r->capk * 2 : 64;
-        known *nk = arena_alloc(r->call->a, nc * sizeof *nk);
-        if (!nk) {
-            r->oom = true;
-            return false;
-        }
-        if (r->nk) {
-            memcpy(nk, r->k, r->nk * sizeof *nk);
-        }
-        r->k = nk;
-        r->capk = nc;
+    if (!grow(r->call->a, (void **)&r->k, r->nk, &r->capk, sizeof *r->k)) {
+        r->oom = true;
+        return false;
     }
     known *k = &r->k[r->nk++];
     k->name = arena_strdup(r->call->a, a->name);
@@ -398,18 +405,9 @@ static walk_action on_file(const walk_entry *e, void *v)
     if (r->nt + 1 >= STORE_ART_PER_WS) {
         return WALK_CONTINUE; /* the store refuses more anyway */
     }
-    if (r->nt == r->capt) {
-        size_t nc = r->capt ? r->capt * 2 : 64;
-        todo *nt = arena_alloc(r->call->a, nc * sizeof *nt);
-        if (!nt) {
-            r->oom = true;
-            return WALK_STOP;
-        }
-        if (r->nt) {
-            memcpy(nt, r->t, r->nt * sizeof *nt);
-        }
-        r->t = nt;
-        r->capt = nc;
+    if (!grow(r->call->a, (void **)&r->t, r->nt, &r->capt, sizeof *r->t)) {
+        r->oom = true;
+        return WALK_STOP;
     }
     const char *rel = arena_strndup(r->call->a, e->rel, e->rel_len);
     if (!rel) {
