@@ -43,6 +43,7 @@
 #include "index/store.h"
 #include "limit/policy.h"
 #include "store/store.h"
+#include "tools/ledger.h"
 #include "tools/registry.h"
 
 #define ALLOWED_TOOLS_MAX 256
@@ -558,9 +559,11 @@ static void tenant_delete(http_req *r)
         store_failed(r, e);
         goto out;
     }
-    /* its workspaces leave the snapshot (watchers joined), its builds end, then its files go */
+    /* its workspaces leave the snapshot (watchers joined), its builds end, then its files go,
+       and what the process holds of it in memory (read ledger entries and blobs) */
     reload("a tenant was deleted");
     index_wait_tenant(t.id);
+    (void)ledger_drop_tenant(t.id);
     char why[600];
     e = store_tenant_remove_files(r->cfg->data_dir, t.id, why, sizeof why);
     if (e != ERR_OK) {

@@ -483,6 +483,37 @@ size_t ledger_blob_bytes(const char *tenant_name)
     return n;
 }
 
+size_t ledger_drop_tenant(const char *tenant_id)
+{
+    ledger_key k = {.tenant = tenant_id};
+    size_t plen;
+    char *prefix = make_key(&k, NULL, &plen);
+    if (!prefix) {
+        return 0;
+    }
+    /* "tenant\x1f": the entries of every workspace, channel and caller of the tenant */
+    plen = strlen(tenant_id) + 1;
+    size_t n = 0;
+    pthread_mutex_lock(&lock);
+    for (entry *e = enewest, *next; e; e = next) {
+        next = e->older;
+        if (e->keylen > plen && memcmp(e->key, prefix, plen) == 0) {
+            e_remove(e);
+            n++;
+        }
+    }
+    for (tenant *t = tenants; t; t = t->next) {
+        if (strcmp(t->name, tenant_id) == 0) {
+            while (t->oldest) {
+                b_remove(t->oldest);
+            }
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    xfree(prefix);
+    return n;
+}
+
 void ledger_reset(void)
 {
     pthread_mutex_lock(&lock);

@@ -60,6 +60,8 @@ size_t ledger_forget(const ledger_key *k, const char *relpath);
 size_t ledger_list(const ledger_key *k, arena *a, ledger_item **out);
 /* bytes the tenant's blob store holds */
 size_t ledger_blob_bytes(const char *tenant);
+/* forget a deleted tenant's entries and blobs; the number of entries dropped */
+size_t ledger_drop_tenant(const char *tenant);
 /* drop everything (tests, shutdown) */
 void ledger_reset(void);
 

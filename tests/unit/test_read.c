@@ -1097,6 +1097,28 @@ Test(read_ledger, blob_store_is_bounded_lru_per_tenant)
     ledger_reset();
 }
 
+Test(read_ledger, a_deleted_tenant_is_forgotten)
+{
+    ledger_reset();
+    ledger_key a = {"t1", "main", "default", "alice"};
+    ledger_key b = {"t1", "other", "feat", "bob"};
+    ledger_key t10 = {"t10", "main", "default", "alice"}; /* a name that t1 prefixes */
+    cr_assert(ledger_record(&a, "a.c", SHA_A, "version a\n", 10, 1 << 20));
+    cr_assert(ledger_record(&b, "b.c", SHA_B, "version b\n", 10, 1 << 20));
+    cr_assert(ledger_record(&t10, "a.c", SHA_A, "version a\n", 10, 1 << 20));
+    cr_assert_eq(ledger_drop_tenant("t1"), 2);
+    ledger_entry e;
+    cr_assert_not(ledger_get(&a, "a.c", &A, &e));
+    cr_assert_not(ledger_get(&b, "b.c", &A, &e));
+    cr_assert_eq(ledger_blob_bytes("t1"), 0, "its blobs are gone too");
+    cr_assert(ledger_get(&t10, "a.c", &A, &e) && e.content, "t10 is another tenant");
+    cr_assert_eq(ledger_drop_tenant("t1"), 0);
+    /* a tenant made again under the id starts empty and records as before */
+    cr_assert(ledger_record(&a, "a.c", SHA_A, "version a\n", 10, 1 << 20));
+    cr_assert(ledger_get(&a, "a.c", &A, &e) && e.content);
+    ledger_reset();
+}
+
 /* ---- robustness: any bytes, every renderer ------------------------------------------------- */
 
 Test(read_render, any_bytes_render_without_fault)
