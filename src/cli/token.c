@@ -153,85 +153,77 @@ static bool id_ok(const char *s)
     return true;
 }
 
+static int token_create(int argc, char **argv, const char *cfg)
+{
+    static const char *const opts[] = {"--config", "--id", "--scopes", "--role", "--tenant", NULL};
+    static const char *const flags[] = {NULL};
+    if (!cli_check_opts(argc, argv, opts, flags)) {
+        return 2;
+    }
+    const char *id = cli_opt(argc, argv, "--id");
+    if (!id || !id_ok(id)) {
+        fprintf(stderr, "ctxd: --id is required: 1-64 characters of [A-Za-z0-9._-]\n");
+        return 2;
+    }
+    return cli_token_create(cfg, id, cli_opt(argc, argv, "--scopes"), cli_opt(argc, argv, "--role"),
+                            cli_opt(argc, argv, "--tenant"), false);
+}
+
+static int token_revoke(int argc, char **argv, const char *cfg)
+{
+    static const char *const opts[] = {"--config", "--id", NULL};
+    static const char *const flags[] = {NULL};
+    if (!cli_check_opts(argc, argv, opts, flags)) {
+        return 2;
+    }
+    const char *id = cli_opt(argc, argv, "--id");
+    if (!id) {
+        fprintf(stderr, "ctxd: --id is required\n");
+        return 2;
+    }
+    char why[512];
+    if (config_rewrite(cfg, false, edit_revoke, (void *)id, why, sizeof why) != ERR_OK) {
+        fprintf(stderr, "ctxd: %s\n", why);
+        return 1;
+    }
+    fprintf(stderr, "ctxd: revoked token '%s' (a running server applies it within a second)\n", id);
+    return 0;
+}
+
+static int token_list(int argc, char **argv, const char *cfg)
+{
+    static const char *const opts[] = {"--config", NULL};
+    static const char *const flags[] = {NULL};
+    if (!cli_check_opts(argc, argv, opts, flags)) {
+        return 2;
+    }
+    config_problems p;
+    config_problems_init(&p);
+    config *c = config_load(cfg, false, &p);
+    if (!c) {
+        fprintf(stderr, "%s", p.text.ptr ? p.text.ptr : "");
+        config_problems_release(&p);
+        return 1;
+    }
+    config_problems_release(&p);
+    printf("%-24s %-8s %-8s %s\n", "ID", "STATUS", "TENANT", "SCOPES");
+    for (size_t i = 0; i < c->n_tokens; i++) {
+        buf s;
+        buf_init(&s, 1024);
+        scope_format(&s, c->tokens[i].scopes, ",");
+        printf("%-24s %-8s %-8s %s\n", c->tokens[i].id, c->tokens[i].revoked ? "revoked" : "active",
+               c->tokens[i].tenant, s.ptr ? s.ptr : "");
+        buf_release(&s);
+    }
+    config_unref(c);
+    return 0;
+}
+
 int cli_token(int argc, char **argv)
 {
-    /* argv[0] = create|list|revoke */
-    if (argc < 1) {
-        fprintf(stderr, "usage: ctxd team token create|list|revoke --config FILE ...\n");
-        return 2;
-    }
-    const char *verb = argv[0];
-    const char *cfg = cli_opt(argc, argv, "--config");
-    if (!cfg) {
-        fprintf(stderr, "ctxd: --config FILE is required\n");
-        return 2;
-    }
-    if (strcmp(verb, "create") == 0) {
-        static const char *const opts[] = {"--config", "--id",     "--scopes",
-                                           "--role",   "--tenant", NULL};
-        static const char *const flags[] = {NULL};
-        if (!cli_check_opts(argc - 1, argv + 1, opts, flags)) {
-            return 2;
-        }
-        const char *id = cli_opt(argc, argv, "--id");
-        if (!id || !id_ok(id)) {
-            fprintf(stderr, "ctxd: --id is required: 1-64 characters of [A-Za-z0-9._-]\n");
-            return 2;
-        }
-        return cli_token_create(cfg, id, cli_opt(argc, argv, "--scopes"),
-                                cli_opt(argc, argv, "--role"), cli_opt(argc, argv, "--tenant"),
-                                false);
-    }
-    if (strcmp(verb, "revoke") == 0) {
-        static const char *const opts[] = {"--config", "--id", NULL};
-        static const char *const flags[] = {NULL};
-        if (!cli_check_opts(argc - 1, argv + 1, opts, flags)) {
-            return 2;
-        }
-        const char *id = cli_opt(argc, argv, "--id");
-        if (!id) {
-            fprintf(stderr, "ctxd: --id is required\n");
-            return 2;
-        }
-        char why[512];
-        if (config_rewrite(cfg, false, edit_revoke, (void *)id, why, sizeof why) != ERR_OK) {
-            fprintf(stderr, "ctxd: %s\n", why);
-            return 1;
-        }
-        fprintf(stderr, "ctxd: revoked token '%s' (a running server applies it within a second)\n",
-                id);
-        return 0;
-    }
-    if (strcmp(verb, "list") == 0) {
-        static const char *const opts[] = {"--config", NULL};
-        static const char *const flags[] = {NULL};
-        if (!cli_check_opts(argc - 1, argv + 1, opts, flags)) {
-            return 2;
-        }
-        config_problems p;
-        config_problems_init(&p);
-        config *c = config_load(cfg, false, &p);
-        if (!c) {
-            fprintf(stderr, "%s", p.text.ptr ? p.text.ptr : "");
-            config_problems_release(&p);
-            return 1;
-        }
-        config_problems_release(&p);
-        printf("%-24s %-8s %-8s %s\n", "ID", "STATUS", "TENANT", "SCOPES");
-        for (size_t i = 0; i < c->n_tokens; i++) {
-            buf s;
-            buf_init(&s, 1024);
-            scope_format(&s, c->tokens[i].scopes, ",");
-            printf("%-24s %-8s %-8s %s\n", c->tokens[i].id,
-                   c->tokens[i].revoked ? "revoked" : "active", c->tokens[i].tenant,
-                   s.ptr ? s.ptr : "");
-            buf_release(&s);
-        }
-        config_unref(c);
-        return 0;
-    }
-    fprintf(stderr, "ctxd: unknown token command '%s' (create, list, revoke)\n", verb);
-    return 2;
+    static const cli_verb verbs[] = {
+        {"create", token_create}, {"list", token_list}, {"revoke", token_revoke}, {NULL, NULL}};
+    return cli_run_verb("team token", verbs, argc, argv);
 }
 
 int cli_check_config(int argc, char **argv)
