@@ -75,6 +75,9 @@ Test(tenants, cli_commands, .init = up, .fini = down)
     cr_assert_eq(srv_ctl(&S, NULL, &e, "keys", "frob", NULL), 2);
     cr_assert(strstr(e, "unknown keys command 'frob' (create, list, revoke)"), "%s", e);
     free(e);
+    cr_assert_eq(srv_ctl(&S, NULL, &e, "team", "token", "frob", NULL), 2);
+    cr_assert(strstr(e, "unknown team token command 'frob' (create, list, revoke)"), "%s", e);
+    free(e);
     /* create with an id; stdout is the id alone */
     cr_assert_eq(srv_ctl(&S, &o, &e, "tenant", "create", "--id", "acme", "--name", "Acme Inc.",
                          "--quota", "1000000", "--tier", "pro", NULL),
