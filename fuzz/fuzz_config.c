@@ -9,12 +9,16 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "tools/registry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static char path[64];
     if (!path[0]) {
         snprintf(path, sizeof path, "/tmp/fuzz-config-%d.json", (int)getpid());
+        if (!registry_init()) { /* the catalog toolCosts is checked against, as main() does */
+            abort();
+        }
     }
     FILE *f = fopen(path, "wb");
     if (!f) {

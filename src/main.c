@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "mcp/mcp.h"
+#include "tools/registry.h"
 
 static const char usage[] =
     "ctxd - a team server that gives AI coding agents compact, precise context about code\n"
@@ -204,6 +205,10 @@ bool cli_check_opts(int argc, char **argv, const char *const *with_value, const 
 
 int main(int argc, char **argv)
 {
+    /* the tool table first: configs check toolCosts against it (limit_set_catalog) */
+    if (!registry_init()) {
+        return 1;
+    }
     if (argc < 2) {
         fputs(usage, stderr);
         return 2;

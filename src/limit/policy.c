@@ -8,28 +8,20 @@
 #include "core/alloc.h"
 #include "core/jsonx.h"
 #include "core/log.h"
-#include "tools/handlers.h"
+/* the tool catalog (limit_set_catalog): set once at start, read-only after */
+static const limit_tool *tools;
+static size_t n_tools;
+static const char *const no_aliases[] = {NULL};
+static const char *const *alias_names = no_aliases;
 
-/* the tool table's names and schemas, in tools.def order (= registry_index) */
-typedef struct tool_entry {
-    const char *name;
-    const char *schema;
-} tool_entry;
+void limit_set_catalog(const limit_tool *t, size_t n, const char *const *aliases)
+{
+    tools = t;
+    n_tools = n;
+    alias_names = aliases ? aliases : no_aliases;
+}
 
-/* NOLINTBEGIN(bugprone-macro-parentheses): X-macro arguments are initializers and names */
-static const tool_entry tools[] = {
-#define X(c, nm, ti, sc, co, ro, de, id, qu, ne, desc) {nm, c##_schema},
-#include "tools/tools.def"
-#undef X
-};
-static const char *const alias_names[] = {
-#define ALIAS(nm, target, rewrite) #nm,
-#include "tools/aliases.def"
-#undef ALIAS
-    NULL};
-/* NOLINTEND(bugprone-macro-parentheses) */
-
-#define N_TOOLS (sizeof tools / sizeof tools[0])
+#define N_TOOLS n_tools
 
 static bool tier_name_ok(const char *s)
 {
@@ -194,7 +186,7 @@ static int cost_order(const void *a, const void *b)
 
 static void load_costs(config *c, json_t *root, config_problems *p)
 {
-    c->tool_cost = xmalloc(N_TOOLS * sizeof *c->tool_cost);
+    c->tool_cost = xmalloc((N_TOOLS + 1) * sizeof *c->tool_cost);
     if (!c->tool_cost) {
         config_problem(p, "toolCosts: out of memory");
         return;

@@ -21,6 +21,17 @@
 /* parse rateTiers and toolCosts of root into c (every problem into p); called by config_load
  * before the tokens are read, so that a token's tier can be checked with limit_tier */
 void limit_config_load(config *c, json_t *root, config_problems *p);
+
+/* The tool catalog toolCosts is checked against (tools.md §0): the tools in tool-table order
+ * (name, and argument schema text whose `action` enum lists the actions) and the deprecated
+ * aliases (NULL-terminated). The tool registry installs it once at start (registry_init, which
+ * main() calls first), before any config is loaded, so this layer never reads the tool table
+ * above it; without a catalog every toolCosts name is refused as unknown. */
+typedef struct limit_tool {
+    const char *name;
+    const char *schema;
+} limit_tool;
+void limit_set_catalog(const limit_tool *tools, size_t n, const char *const *aliases);
 void limit_config_free(config *c);
 
 /* the tier of that name, or NULL */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "limit/policy.h"
 #include "tools/alias.h"
 #include "tools/handlers.h"
 
@@ -29,8 +30,22 @@ static tool_def table[] = {
 
 #define N_TOOLS (sizeof table / sizeof table[0])
 
+/* the catalog the limit layer checks toolCosts against (limit_set_catalog) */
+static limit_tool catalog[N_TOOLS];
+/* NOLINTBEGIN(bugprone-macro-parentheses): X-macro arguments are names */
+static const char *const alias_names[] = {
+#define ALIAS(nm, target, rewrite) #nm,
+#include "tools/aliases.def"
+#undef ALIAS
+    NULL};
+/* NOLINTEND(bugprone-macro-parentheses) */
+
 bool registry_init(void)
 {
+    for (size_t i = 0; i < N_TOOLS; i++) {
+        catalog[i] = (limit_tool){table[i].name, table[i].schema_text};
+    }
+    limit_set_catalog(catalog, N_TOOLS, alias_names);
     for (size_t i = 0; i < N_TOOLS; i++) {
         if (table[i].schema) {
             continue;

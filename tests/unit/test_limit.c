@@ -404,6 +404,7 @@ static char cfg_dir[64];
 
 static void cfg_init(void)
 {
+    cr_assert(registry_init(), "the tool table installs the catalog toolCosts is checked against");
     snprintf(cfg_dir, sizeof cfg_dir, "/tmp/ctxd-limit-XXXXXX");
     cr_assert_not_null(mkdtemp(cfg_dir));
 }
