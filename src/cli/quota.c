@@ -10,13 +10,17 @@
 
 static bool quota_get(void *ctx, const char *tenant, ix_quota *out)
 {
-    int64_t used = 0;
+    int64_t used = 0, index_bytes = 0;
     out->quota = -1;
-    out->used_other = 0; /* the index files are all a tenant stores on disk so far */
+    out->used_other = 0;
     err e = store_tenant_quota(ctx, tenant, &out->quota, &used);
     if (e == ERR_NOT_FOUND) {
         out->quota = -1; /* a team.json tenant without a store row: no quota */
         return true;
+    }
+    /* besides its index files, a tenant stores sessions, knowledge and artifacts (QUOTA) */
+    if (e == ERR_OK) {
+        e = store_tenant_usage(ctx, tenant, &index_bytes, &out->used_other);
     }
     return e == ERR_OK;
 }

@@ -256,8 +256,13 @@ err store_tenant_remove_files(const char *data_dir, const char *tenant_id, char 
  * and written here after every committed build and at serve start. */
 /* the tenant's storage_quota_bytes (-1: none) and storage_used_bytes; ERR_NOT_FOUND */
 err store_tenant_quota(store *s, const char *id, int64_t *quota, int64_t *used) WARN_UNUSED;
-/* set the tenant's storage_used_bytes (negative: 0); ERR_NOT_FOUND for an unknown tenant */
+/* set the size of the tenant's index files (negative: 0): storage_used_bytes becomes it plus
+   what the tenant's callers store in ctxd.db (QUOTA: sessions, knowledge, artifacts, kept exact
+   by the triggers of migration 0007); ERR_NOT_FOUND for an unknown tenant */
 err store_tenant_storage_set(store *s, const char *id, int64_t bytes) WARN_UNUSED;
+/* (QUOTA) the two parts of storage_used_bytes: index files as last measured, and ctxd.db rows */
+err store_tenant_usage(store *s, const char *id, int64_t *index_bytes,
+                       int64_t *collab_bytes) WARN_UNUSED;
 
 /* ---- shared sessions: documents and items (issue 6, SESSIONS; tools.md §4.1-4.4) ----
  * A document is the one mutable record of (tenant, workspace, kind, channel): kind "session" or

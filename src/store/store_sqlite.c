@@ -1749,7 +1749,8 @@ err store_tenant_quota(store *s, const char *id, int64_t *quota, int64_t *used)
 err store_tenant_storage_set(store *s, const char *id, int64_t bytes)
 {
     pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = prepare(s->db, "UPDATE tenants SET storage_used_bytes = ? WHERE id = ?");
+    sqlite3_stmt *st = prepare(s->db, "UPDATE tenants SET index_bytes = ?1,"
+                                      " storage_used_bytes = ?1 + collab_bytes WHERE id = ?2");
     err e = ERR_IO;
     if (st) {
         sqlite3_bind_int64(st, 1, bytes < 0 ? 0 : bytes);
@@ -1762,6 +1763,24 @@ err store_tenant_storage_set(store *s, const char *id, int64_t bytes)
     }
     sqlite3_finalize(st);
     pthread_mutex_unlock(&s->mu);
+    return e;
+}
+
+static bool two_ints(sqlite3_stmt *st, void *out)
+{
+    int64_t *v = out;
+    v[0] = sqlite3_column_int64(st, 0);
+    v[1] = sqlite3_column_int64(st, 1);
+    return false;
+}
+
+err store_tenant_usage(store *s, const char *id, int64_t *index_bytes, int64_t *collab_bytes)
+{
+    int64_t v[2] = {0, 0};
+    err e = each_row(s, "SELECT index_bytes, collab_bytes FROM tenants WHERE id = ?", id, NULL,
+                     two_ints, v);
+    *index_bytes = v[0];
+    *collab_bytes = v[1];
     return e;
 }
 
@@ -1915,8 +1934,9 @@ err store_doc_put(store *s, const char *tenant_id, const char *ws, const char *k
                      " AND kind = ?",
                      key, 3, rev_one, &docs) == ERR_OK &&
             docs >= STORE_DOCS_PER_WS) {
-            e = ERR_QUOTA_EXCEEDED;
+            e = ERR_LIMIT;
         }
+        int64_t mark = quota_mark(s, tenant_id);
         if (e == ERR_OK) {
             const sql_param p[] = {{tenant_id, 0},  {ws, 0},   {channel, 0}, {kind, 0},
                                    {NULL, cur + 1}, {body, 0}, {now, 0},     {actor, 0}};
@@ -1932,6 +1952,7 @@ err store_doc_put(store *s, const char *tenant_id, const char *ws, const char *k
                 e = ERR_NOT_FOUND;
             }
         }
+        e = e == ERR_OK ? quota_check(s, tenant_id, mark) : e;
         if (e == ERR_OK && exec(s->db, "COMMIT")) {
             if (new_rev) {
                 *new_rev = cur + 1;
@@ -2017,7 +2038,8 @@ err store_item_add(store *s, const char *tenant_id, const char *ws, store_item *
                      "SELECT count(*) FROM collab_items WHERE tenant_id = ? AND workspace_id = ?"
                      " AND kind = ?",
                      q, 3, rev_one, &items);
-        e = e == ERR_OK && items >= STORE_ITEMS_PER_WS ? ERR_QUOTA_EXCEEDED : e;
+        e = e == ERR_OK && items >= STORE_ITEMS_PER_WS ? ERR_LIMIT : e;
+        int64_t mark = quota_mark(s, tenant_id);
         e = e == ERR_OK
                 ? sess_exec(
                       s->db,
@@ -2033,6 +2055,7 @@ err store_item_add(store *s, const char *tenant_id, const char *ws, store_item *
                           " AND channel_id = ? ORDER BY seq DESC LIMIT ?)",
                           q, 9, NULL);
         }
+        e = e == ERR_OK ? quota_check(s, tenant_id, mark) : e;
         if (!(e == ERR_OK && exec(s->db, "COMMIT"))) {
             exec(s->db, "ROLLBACK");
             if (e == ERR_OK) {
@@ -2592,13 +2615,25 @@ static err kn_replace(store *s, const char *tenant, const char *ws, const store_
     return e;
 }
 
-static bool kn_begin(store *s)
+/* a write transaction of the knowledge block, charged to the tenant's quota (QUOTA): *mark
+   receives its usage at the start (-1: no quota; NULL: not charged, kn_end then checks
+   nothing) */
+static bool kn_begin(store *s, const char *tenant, int64_t *mark)
 {
-    return exec(s->db, "BEGIN IMMEDIATE");
+    if (!exec(s->db, "BEGIN IMMEDIATE")) {
+        return false;
+    }
+    if (mark) {
+        *mark = quota_mark(s, tenant);
+    }
+    return true;
 }
 
-static err kn_end(store *s, err e)
+static err kn_end(store *s, const char *tenant, int64_t mark, err e)
 {
+    if (e == ERR_OK) {
+        e = quota_check(s, tenant, mark);
+    }
     if (e == ERR_OK && exec(s->db, "COMMIT")) {
         return ERR_OK;
     }
@@ -2620,7 +2655,8 @@ err store_kn_remember(store *s, const char *tenant, const char *ws, const store_
     now_text(now);
     pthread_mutex_lock(&s->mu);
     err e = ERR_IO;
-    if (kn_begin(s)) {
+    int64_t mark = -1;
+    if (kn_begin(s, tenant, &mark)) {
         store_fact cur;
         e = kn_current(s, tenant, ws, f->category, f->key, &cur);
         bool cur_ok = e == ERR_OK;
@@ -2662,7 +2698,7 @@ err store_kn_remember(store *s, const char *tenant, const char *ws, const store_
             }
             e = kn_replace(s, tenant, ws, &nf, &cur, true, now, res);
         }
-        e = kn_end(s, e);
+        e = kn_end(s, tenant, mark, e);
     }
     pthread_mutex_unlock(&s->mu);
     return e;
@@ -2786,7 +2822,7 @@ err store_kn_query_run(store *s, const char *tenant, const char *ws, const store
         sqlite3_stmt *up = prepare(s->db, "UPDATE knowledge_facts SET retrieval_count ="
                                           " retrieval_count + 1, last_retrieved = ?"
                                           " WHERE id = ? AND tenant_id = ?");
-        if (up && kn_begin(s)) {
+        if (up && kn_begin(s, tenant, NULL)) {
             err te = ERR_OK;
             for (size_t i = 0; i < n_touched && te == ERR_OK; i++) {
                 sqlite3_reset(up);
@@ -2795,7 +2831,7 @@ err store_kn_query_run(store *s, const char *tenant, const char *ws, const store
                 bind_text(up, 3, tenant);
                 te = step_done(s->db, up);
             }
-            (void)kn_end(s, te); /* a lost retrieval count is not the query's failure */
+            (void)kn_end(s, tenant, -1, te); /* a lost retrieval count is not the query's failure */
         }
         sqlite3_finalize(up);
     }
@@ -2811,7 +2847,8 @@ err store_kn_remove(store *s, const char *tenant, const char *ws, const char *ca
     *removed = 0;
     pthread_mutex_lock(&s->mu);
     err e = ERR_IO;
-    if (kn_begin(s)) {
+    int64_t mark = -1;
+    if (kn_begin(s, tenant, &mark)) {
         store_fact cur;
         e = kn_current(s, tenant, ws, category, key, &cur);
         if (e == ERR_OK) {
@@ -2828,7 +2865,7 @@ err store_kn_remove(store *s, const char *tenant, const char *ws, const char *ca
             }
             sqlite3_finalize(st);
         }
-        e = kn_end(s, e);
+        e = kn_end(s, tenant, mark, e);
     }
     pthread_mutex_unlock(&s->mu);
     return e;
@@ -2842,7 +2879,8 @@ err store_kn_restore(store *s, const char *tenant, const char *ws, const char *c
     now_text(now);
     pthread_mutex_lock(&s->mu);
     err e = ERR_IO;
-    if (kn_begin(s)) {
+    int64_t mark = -1;
+    if (kn_begin(s, tenant, &mark)) {
         store_fact cur;
         err ce = kn_current(s, tenant, ws, category, key, &cur);
         e = ce == ERR_IO ? ERR_IO : ERR_NOT_FOUND;
@@ -2880,7 +2918,7 @@ err store_kn_restore(store *s, const char *tenant, const char *ws, const char *c
             }
         }
         sqlite3_finalize(st);
-        e = kn_end(s, e);
+        e = kn_end(s, tenant, mark, e);
     }
     pthread_mutex_unlock(&s->mu);
     return e;
@@ -2918,7 +2956,8 @@ err store_kn_merge_pair(store *s, const char *tenant, const char *ws, int64_t wi
     now_text(now);
     pthread_mutex_lock(&s->mu);
     err e = ERR_IO;
-    if (kn_begin(s)) {
+    int64_t mark = -1;
+    if (kn_begin(s, tenant, &mark)) {
         sqlite3_stmt *st = prepare(
             s->db, "UPDATE knowledge_facts SET valid_until = ?, superseded_by = ? WHERE id = ?"
                    " AND tenant_id = ? AND workspace_id = ? AND valid_until IS NULL");
@@ -2952,7 +2991,7 @@ err store_kn_merge_pair(store *s, const char *tenant, const char *ws, int64_t wi
             }
         }
         sqlite3_finalize(st);
-        e = kn_end(s, e);
+        e = kn_end(s, tenant, mark, e);
     }
     pthread_mutex_unlock(&s->mu);
     return e;
@@ -2973,7 +3012,8 @@ err store_kn_relate(store *s, const char *tenant, const char *ws, const char *fr
                    : "DELETE FROM knowledge_relations WHERE tenant_id = ? AND workspace_id = ?"
                      " AND from_key = ? AND to_key = ?");
     err e = ERR_IO;
-    if (st) {
+    int64_t mark = -1;
+    if (st && kn_begin(s, tenant, &mark)) {
         bind_text(st, 1, tenant);
         bind_text(st, 2, ws);
         bind_text(st, 3, from);
@@ -2986,6 +3026,9 @@ err store_kn_relate(store *s, const char *tenant, const char *ws, const char *fr
         if (e == ERR_OK && !add && sqlite3_changes(s->db) == 0) {
             e = ERR_NOT_FOUND;
         }
+        sqlite3_finalize(st);
+        st = NULL;
+        e = kn_end(s, tenant, mark, e);
     }
     sqlite3_finalize(st);
     pthread_mutex_unlock(&s->mu);

@@ -309,7 +309,7 @@ err art_store_fail(tool_call *call, tool_out *out, err e, int64_t requested)
                          "this workspace holds the most artifacts it may (%d); remove some or "
                          "narrow artifactGlobs",
                          STORE_ART_PER_WS);
-    default: return sess_store_fail(out, e);
+    default: return sess_store_fail(call, out, e);
     }
 }
 
@@ -541,9 +541,9 @@ static bool refresh_run(refresh *r, tool_out *out, err *rc)
     if (r->oom) {
         *rc = ERR_NOMEM;
     } else if (e != ERR_OK) {
-        *rc = sess_store_fail(out, e);
+        *rc = sess_store_fail(call, out, e);
     } else if (r->store_err != ERR_OK) {
-        *rc = sess_store_fail(out, r->store_err);
+        *rc = sess_store_fail(call, out, r->store_err);
     } else if (ws.cancelled) {
         *rc = ERR_CANCELLED;
     }
@@ -730,7 +730,7 @@ static err act_list(tool_call *call, tool_out *out, bool json)
     if (e != ERR_OK) {
         json_decref(l.arr);
         buf_release(&l.rows);
-        return sess_store_fail(out, e);
+        return sess_store_fail(call, out, e);
     }
     out->structured = json_pack("{s:o, s:I}", "artifacts", l.arr, "count", (json_int_t)l.n);
     if (json) {
@@ -754,7 +754,7 @@ static err act_status(tool_call *call, tool_out *out, bool json)
     store_art_state s;
     err e = store_art_state_get(call->st, call->tenant_id, call->ws->id, &s);
     if (e != ERR_OK) {
-        return sess_store_fail(out, e);
+        return sess_store_fail(call, out, e);
     }
     json_t *globs = json_array();
     for (size_t i = 0; i < call->cfg->n_artifact_globs; i++) {
@@ -879,7 +879,7 @@ static err act_search(tool_call *call, tool_out *out, bool json)
     if (e != ERR_OK) {
         json_decref(s.arr);
         buf_release(&s.hits);
-        return sess_store_fail(out, e);
+        return sess_store_fail(call, out, e);
     }
     out->structured = json_pack("{s:o}", "results", s.arr);
     int64_t docs = st.files + st.stored;
@@ -917,7 +917,7 @@ static err act_remove(tool_call *call, tool_out *out)
                          name, call->ws->id);
     }
     if (e != ERR_OK) {
-        return sess_store_fail(out, e);
+        return sess_store_fail(call, out, e);
     }
     emit_stored(call, "remove", name, -1);
     if (stored) {

@@ -27,6 +27,7 @@
 #include "core/jsonx.h"
 #include "events/events.h"
 #include "store/store.h"
+#include "tools/common.h"
 #include "tools/handlers.h"
 
 const char ctx_knowledge_schema[] =
@@ -122,12 +123,18 @@ static err bad_arg(tool_out *out, const char *fmt, ...)
     return ERR_INVALID_ARGUMENTS;
 }
 
-static err store_failed(tool_out *out, err e)
+static err store_failed(const kn_ctx *k, err e)
 {
     if (e == ERR_NOMEM) {
         return e;
     }
-    return tool_fail(out, "conflict", "the knowledge store could not complete the request (%s)",
+    if (e == ERR_QUOTA_EXCEEDED) {
+        /* what the write would have added: about its text and a row (migration 0007) */
+        json_t *v = arg_get(k->call, "value");
+        v = v ? v : arg_get(k->call, "content");
+        return tool_quota_refusal(k->call, k->out, 64 + (int64_t)json_string_length(v));
+    }
+    return tool_fail(k->out, "conflict", "the knowledge store could not complete the request (%s)",
                      err_code(e));
 }
 
@@ -691,7 +698,7 @@ static err do_remember(kn_ctx *k, const char *action)
         return bad_arg(k->out, "the fact breaks a size rule");
     }
     if (e != ERR_OK) {
-        return store_failed(k->out, e);
+        return store_failed(k, e);
     }
     char conf[16];
     fmt_conf(f.confidence, conf);
@@ -745,7 +752,7 @@ static err do_relate(kn_ctx *k, bool add)
         return tool_fail(k->out, "not_found", "no relation '%s' → '%s'", key, other);
     }
     if (e != ERR_OK) {
-        return store_failed(k->out, e);
+        return store_failed(k, e);
     }
     buf_printf(&k->out->text, "%s '%s' → '%s'", add ? "related" : "unrelated", key, other);
     emit(k, add ? "relate" : "unrelate", NULL, key, other, -1);
@@ -765,7 +772,7 @@ static err do_remove(kn_ctx *k)
         return tool_fail(k->out, "not_found", "no knowledge fact '%s/%s'", category, key);
     }
     if (e != ERR_OK) {
-        return store_failed(k->out, e);
+        return store_failed(k, e);
     }
     buf_printf(&k->out->text, "removed [%s/%s] (%" PRId64 " version%s)", category, key, n,
                n == 1 ? "" : "s");
@@ -786,7 +793,7 @@ static err do_restore(kn_ctx *k)
         return tool_fail(k->out, "not_found", "no superseded version of '%s/%s'", category, key);
     }
     if (e != ERR_OK) {
-        return store_failed(k->out, e);
+        return store_failed(k, e);
     }
     buf_printf(&k->out->text, "restored [%s/%s] to its previous version", category, key);
     emit(k, "restore", category, key, NULL, -1);
@@ -809,7 +816,7 @@ static err do_feedback(kn_ctx *k)
         return tool_fail(k->out, "not_found", "no knowledge fact '%s/%s'", category, key);
     }
     if (e != ERR_OK) {
-        return store_failed(k->out, e);
+        return store_failed(k, e);
     }
     buf_printf(&k->out->text, "feedback %s on [%s/%s]", v, category, key);
     emit(k, "feedback", category, key, NULL, -1);
@@ -909,7 +916,7 @@ static err do_consolidate(kn_ctx *k)
     store_kn_query q = {.order = STORE_KN_BY_NEWEST, .limit = KN_CONSOLIDATE_SCAN + 1};
     err e = store_kn_query_run(k->st, k->tenant, k->ws, &q, cons_collect, &c);
     if (e != ERR_OK) {
-        return store_failed(k->out, e);
+        return store_failed(k, e);
     }
     qsort(c.v, c.n, sizeof *c.v, cmp_cons);
     json_t *merges = json_array();
@@ -958,7 +965,7 @@ static err do_consolidate(kn_ctx *k)
                 }
                 if (e != ERR_OK) {
                     json_decref(merges);
-                    return store_failed(k->out, e);
+                    return store_failed(k, e);
                 }
             }
             lose->merged = true;
@@ -1120,6 +1127,14 @@ static err do_import(kn_ctx *k)
         }
         store_kn_write w;
         err e = store_kn_remember(k->st, k->tenant, k->ws, f, merge, &w);
+        if (e == ERR_QUOTA_EXCEEDED) {
+            size_t done = counts[0] + counts[1] + counts[2] + counts[3];
+            emit(k, "import", NULL, NULL, NULL, (int64_t)(counts[0] + counts[1] + counts[2]));
+            e = tool_quota_refusal(k->call, k->out, 64 + (int64_t)strlen(f->value));
+            buf_printf(&k->out->text, " (import stopped at facts[%zu]; %zu imported before)", i,
+                       done);
+            return e;
+        }
         if (e != ERR_OK) {
             buf_printf(&k->out->text, "stopped at facts[%zu]: %s\n", i, err_code(e));
             break;
@@ -1199,7 +1214,7 @@ static err do_recall(kn_ctx *k, const char *action)
     e = store_kn_query_run(k->st, k->tenant, k->ws, &q, list_fact, &l);
     if (e != ERR_OK) {
         json_decref(l.arr);
-        return store_failed(k->out, e);
+        return store_failed(k, e);
     }
     if (l.n == 0) {
         if (query) {
@@ -1237,7 +1252,7 @@ static err do_timeline(kn_ctx *k)
     err e = store_kn_query_run(k->st, k->tenant, k->ws, &q, list_fact, &l);
     if (e != ERR_OK) {
         json_decref(l.arr);
-        return store_failed(k->out, e);
+        return store_failed(k, e);
     }
     if (l.n == 0) {
         buf_puts(&k->out->text, "No knowledge changes");
@@ -1276,7 +1291,7 @@ static err do_relations(kn_ctx *k)
     e = store_kn_relations(k->st, k->tenant, k->ws, key, KN_RELATIONS_MAX, rel_row, &r);
     if (e != ERR_OK) {
         json_decref(r.arr);
-        return store_failed(k->out, e);
+        return store_failed(k, e);
     }
     if (json_array_size(r.arr) == 0) {
         buf_printf(&k->out->text, "No relations of '%s'", key);
@@ -1312,7 +1327,7 @@ static err do_status(kn_ctx *k, bool rooms_only)
     if (e != ERR_OK) {
         buf_release(&cats);
         json_decref(c.obj);
-        return store_failed(k->out, e);
+        return store_failed(k, e);
     }
     if (rooms_only) {
         if (c.total == 0) {
@@ -1338,7 +1353,7 @@ static err do_status(kn_ctx *k, bool rooms_only)
         if (e != ERR_OK) {
             json_decref(c.obj);
             json_decref(l.arr);
-            return store_failed(k->out, e);
+            return store_failed(k, e);
         }
     }
     buf_truncate(&k->out->text, k->out->text.len - 1);
@@ -1355,7 +1370,7 @@ static err do_wakeup(kn_ctx *k)
     err e = store_kn_query_run(k->st, k->tenant, k->ws, &q, list_fact, &l);
     if (e != ERR_OK) {
         json_decref(l.arr);
-        return store_failed(k->out, e);
+        return store_failed(k, e);
     }
     if (l.n == 0) {
         buf_puts(&k->out->text, "No facts yet: remember conventions, gotchas and decisions with "
@@ -1406,7 +1421,7 @@ static err do_export(kn_ctx *k)
     err e = store_kn_query_run(k->st, k->tenant, k->ws, &q, export_row, &x);
     if (e != ERR_OK) {
         json_decref(x.arr);
-        return store_failed(k->out, e);
+        return store_failed(k, e);
     }
     char now[32];
     clock_rfc3339(k->now_ms, now);

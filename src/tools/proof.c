@@ -261,7 +261,7 @@ err tool_ctx_proof(tool_call *call, tool_out *out)
     err e = load_receipts(call, (int)arg_int(call, "max_evidence", 50), &r);
     if (e != ERR_OK) {
         receipts_release(&r);
-        return sess_store_fail(out, e);
+        return sess_store_fail(call, out, e);
     }
     char now[32];
     clock_rfc3339(clock_wall_ms(), now);
@@ -366,7 +366,7 @@ static err verify_stats(tool_call *call, tool_out *out, const char *format)
     err e = load_receipts(call, PROOF_STATS_MAX, &r);
     if (e != ERR_OK) {
         receipts_release(&r);
-        return sess_store_fail(out, e);
+        return sess_store_fail(call, out, e);
     }
     /* per tool: calls, errors, bytes */
     json_t *per = json_object();
@@ -434,7 +434,7 @@ static json_t *load_proof(tool_call *call, tool_out *out, const char **name, boo
         return NULL;
     }
     if (e != ERR_OK) {
-        sess_store_fail(out, e);
+        sess_store_fail(call, out, e);
         return NULL;
     }
     json_t *p = json_loads(a.body ? a.body : "", 0, NULL);

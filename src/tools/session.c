@@ -76,12 +76,20 @@ bool sess_ready(const tool_call *call, tool_out *out)
     return true;
 }
 
-err sess_store_fail(tool_out *out, err e)
+err sess_store_fail(tool_call *call, tool_out *out, err e)
+{
+    return sess_write_fail(call, out, e, 0);
+}
+
+err sess_write_fail(tool_call *call, tool_out *out, err e, int64_t requested)
 {
     if (e == ERR_NOT_FOUND) {
         return tool_fail(out, "not_found", "the tenant no longer exists");
     }
     if (e == ERR_QUOTA_EXCEEDED) {
+        return tool_quota_refusal(call, out, requested);
+    }
+    if (e == ERR_LIMIT) {
         return tool_fail(out, "conflict",
                          "this workspace holds the most it may (%d channels with a session or "
                          "workflow, %d snapshots, handoffs or shares of a kind); nothing was "
@@ -184,7 +192,7 @@ bool sess_load(tool_call *call, tool_out *out, const char *kind, json_t **doc, s
     err e = store_doc_get(call->st, call->tenant_id, call->ws->id, kind, call->channel_id, &d);
     *doc = NULL;
     if (e != ERR_OK && e != ERR_NOT_FOUND) {
-        sess_store_fail(out, e);
+        sess_store_fail(call, out, e);
         return false;
     }
     if (d.body) {
@@ -244,6 +252,7 @@ err sess_mutate(tool_call *call, tool_out *out, const char *kind, sess_edit_fn f
         err e = body ? store_doc_put(call->st, call->tenant_id, call->ws->id, kind,
                                      call->channel_id, meta.rev, body, actor, &rev)
                      : ERR_NOMEM;
+        int64_t requested = body ? 64 + (int64_t)strlen(body) : 0; /* the document written */
         free(body);
         if (e == ERR_OK) {
             *rev_out = rev;
@@ -261,8 +270,7 @@ err sess_mutate(tool_call *call, tool_out *out, const char *kind, sess_edit_fn f
             return ERR_OK;
         }
         if (e != ERR_CONFLICT) {
-            sess_store_fail(out, e);
-            return ERR_OK;
+            return sess_write_fail(call, out, e, requested);
         }
         /* another writer committed first: read again (after a short, growing pause once
            contention persists, so writers do not keep colliding in lockstep) */
@@ -697,7 +705,7 @@ static err do_list(tool_call *call, tool_out *out)
     if (e != ERR_OK) {
         buf_release(&body);
         json_decref(rows);
-        return sess_store_fail(out, e);
+        return sess_store_fail(call, out, e);
     }
     if (!json_array_size(rows)) {
         buf_printf(&out->text, "no sessions in workspace %s\n", call->ws->id);
@@ -721,7 +729,7 @@ static json_t *load_snapshot(tool_call *call, tool_out *out, const char *id, sto
         return NULL;
     }
     if (e != ERR_OK) {
-        sess_store_fail(out, e);
+        sess_store_fail(call, out, e);
         return NULL;
     }
     json_t *snap = json_loads(it->body, 0, NULL);
@@ -805,7 +813,7 @@ static err do_cleanup(tool_call *call, tool_out *out)
     err e = store_item_delete(call->st, call->tenant_id, call->ws->id, "snapshot", call->channel_id,
                               NULL, false, before, &n);
     if (e != ERR_OK) {
-        return sess_store_fail(out, e);
+        return sess_store_fail(call, out, e);
     }
     store_doc meta;
     json_t *doc;
@@ -1054,11 +1062,12 @@ err tool_ctx_session(tool_call *call, tool_out *out)
         err e =
             text ? store_item_add(call->st, call->tenant_id, call->ws->id, &sn, SESS_SNAPSHOTS_KEEP)
                  : ERR_NOMEM;
+        int64_t requested = text ? 64 + (int64_t)strlen(text) : 0;
         free(text);
         if (e != ERR_OK) {
             json_decref(doc);
             json_decref(c.snapshot);
-            return sess_store_fail(out, e);
+            return sess_write_fail(call, out, e, requested);
         }
         buf_printf(&out->text, "saved snapshot %s \"%s\" of %s/%s at rev %lld\n", snap_id,
                    c.snap_name, call->ws->id, call->channel_id, (long long)rev);

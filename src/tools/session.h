@@ -36,8 +36,11 @@
 const char *sess_actor(const tool_call *call);
 /* false (with the isError result in out) when the server has no store */
 bool sess_ready(const tool_call *call, tool_out *out);
-/* a tool error for a store failure */
-err sess_store_fail(tool_out *out, err e);
+/* a tool error for a store failure (a read's) */
+err sess_store_fail(tool_call *call, tool_out *out, err e);
+/* the same for a write that would add about `requested` bytes: ERR_QUOTA_EXCEEDED is returned
+   for dispatch to answer 507 quota_exceeded with the numbers (tool_quota_refusal) */
+err sess_write_fail(tool_call *call, tool_out *out, err e, int64_t requested);
 /* "3m" for the time since an RFC 3339 timestamp ("?" when it does not parse) */
 void sess_age(const char *rfc3339, char out[16]);
 /* emit session_mutated for this call: refs {tool, action, revision}, full adds value (may be NULL)

@@ -152,7 +152,7 @@ static json_t *find_handoff(tool_call *call, tool_out *out, store_item *it)
     err e = store_item_list(call->st, call->tenant_id, call->ws->id, "handoff", "",
                             SESS_HANDOFFS_KEEP, find_row, &f);
     if (e != ERR_OK) {
-        sess_store_fail(out, e);
+        sess_store_fail(call, out, e);
         return NULL;
     }
     if (!f.ok) {
@@ -270,8 +270,10 @@ static err handoff_create(tool_call *call, tool_out *out)
     it.body = text;
     err e = text ? store_item_add(call->st, call->tenant_id, call->ws->id, &it, SESS_HANDOFFS_KEEP)
                  : ERR_NOMEM;
+    int64_t requested = text ? 64 + (int64_t)strlen(text) : 0;
     free(text);
     size_t n = json_array_size(json_object_get(h, "files"));
+    err rc = ERR_OK;
     if (e == ERR_OK) {
         buf_printf(&out->text, "handoff %s created: %zu file%s\n", id, n, n == 1 ? "" : "s");
         out->structured = json_pack("{s:s, s:I}", "id", id, "files", (json_int_t)n);
@@ -279,12 +281,12 @@ static err handoff_create(tool_call *call, tool_out *out)
     } else if (e == ERR_INVALID_ARGUMENTS) {
         tool_fail(out, "conflict", "the handoff would exceed %zu bytes", STORE_BODY_MAX);
     } else {
-        sess_store_fail(out, e);
+        rc = sess_write_fail(call, out, e, requested);
     }
     json_decref(h);
     json_decref(sess);
     json_decref(wf);
-    return ERR_OK;
+    return rc;
 }
 
 static bool sha_ok(const char *s)
@@ -381,11 +383,12 @@ static err handoff_import(tool_call *call, tool_out *out)
     it.body = text;
     err e = text ? store_item_add(call->st, call->tenant_id, call->ws->id, &it, SESS_HANDOFFS_KEEP)
                  : ERR_NOMEM;
+    int64_t requested = text ? 64 + (int64_t)strlen(text) : 0;
     free(text);
     size_t n = json_array_size(json_object_get(h, "files"));
     json_decref(h);
     if (e != ERR_OK) {
-        return sess_store_fail(out, e);
+        return sess_write_fail(call, out, e, requested);
     }
     buf_printf(&out->text, "handoff %s imported: %zu file%s\n", id, n, n == 1 ? "" : "s");
     out->structured = json_pack("{s:s, s:I}", "id", id, "files", (json_int_t)n);
@@ -403,7 +406,7 @@ static err handoff_list(tool_call *call, tool_out *out)
     if (e != ERR_OK) {
         buf_release(&rows);
         json_decref(f.items);
-        return sess_store_fail(out, e);
+        return sess_store_fail(call, out, e);
     }
     if (!json_array_size(f.items)) {
         buf_printf(&out->text, "No handoffs in workspace %s\n", call->ws->id);
@@ -569,7 +572,7 @@ static err handoff_clear(tool_call *call, tool_out *out)
     err e = store_item_delete(call->st, call->tenant_id, call->ws->id, "handoff", "",
                               sess_actor(call), true, NULL, &n);
     if (e != ERR_OK) {
-        return sess_store_fail(out, e);
+        return sess_store_fail(call, out, e);
     }
     buf_printf(&out->text, "cleared %lld handoff%s sent by or to you\n", (long long)n,
                n == 1 ? "" : "s");
@@ -689,9 +692,10 @@ err tool_ctx_share(tool_call *call, tool_out *out)
         err e = it.body
                     ? store_item_add(call->st, call->tenant_id, call->ws->id, &it, SESS_SHARES_KEEP)
                     : ERR_NOMEM;
+        int64_t requested = it.body ? 64 + (int64_t)strlen(it.body) : 0;
         store_item_release(&it);
         if (e != ERR_OK) {
-            return sess_store_fail(out, e);
+            return sess_write_fail(call, out, e, requested);
         }
         buf_printf(&out->text, "shared %zu file%s (id %s)\n", n, n == 1 ? "" : "s", it.id);
         out->structured = json_pack("{s:s, s:I}", "id", it.id, "files", (json_int_t)n);
@@ -703,7 +707,7 @@ err tool_ctx_share(tool_call *call, tool_out *out)
         err e = store_item_delete(call->st, call->tenant_id, call->ws->id, "share",
                                   call->channel_id, me, false, NULL, &n);
         if (e != ERR_OK) {
-            return sess_store_fail(out, e);
+            return sess_store_fail(call, out, e);
         }
         buf_printf(&out->text, "cleared %lld shared context%s you sent on %s/%s\n", (long long)n,
                    n == 1 ? "" : "s", call->ws->id, call->channel_id);
@@ -721,7 +725,7 @@ err tool_ctx_share(tool_call *call, tool_out *out)
     if (e != ERR_OK) {
         buf_release(&rows);
         json_decref(c.items);
-        return sess_store_fail(out, e);
+        return sess_store_fail(call, out, e);
     }
     if (!json_array_size(c.items)) {
         buf_puts(&out->text, "No shared contexts\n");

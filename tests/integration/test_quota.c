@@ -392,3 +392,158 @@ Test(quota, cli_index_obeys_the_quota, .fini = down)
     disk = file_size(acme_db("")) + file_size(acme_db("-wal"));
     cr_assert_eq(used_bytes(), disk, "%lld vs %lld", used_bytes(), disk);
 }
+
+/* ---- what callers store in ctxd.db counts too (issue 6, QUOTA: migration 0007) ---- */
+
+static long long collab_bytes(void)
+{
+    return store_int("SELECT collab_bytes FROM tenants WHERE id = 'acme'");
+}
+
+/* acme owns "aws" (the small default workspace); its key can write sessions and knowledge */
+static void up_collab(char key[128])
+{
+    srv_init(&S);
+    char more[600];
+    snprintf(more, sizeof more, "{\"id\": \"aws\", \"root\": \"%s\", \"tenant\": \"acme\"}", S.ws);
+    srv_config_ws(&S, more, "");
+    char *e = NULL;
+    int rc = srv_ctl(&S, NULL, &e, "tenant", "create", "--id", "acme", "--name", "Acme", NULL);
+    cr_assert_eq(rc, 0, "tenant create: %s", e);
+    free(e);
+    srv_key(&S, "acme", "admin", NULL, key);
+    cr_assert(srv_start(&S));
+}
+
+static resp *remember_in(const char *key, const char *ws, const char *k, size_t value_len)
+{
+    char *v = malloc(value_len + 1);
+    cr_assert_not_null(v);
+    memset(v, 'v', value_len);
+    v[value_len] = '\0';
+    char *body = malloc(value_len + 256);
+    cr_assert_not_null(body);
+    snprintf(body, value_len + 256,
+             "{\"action\":\"remember\",\"category\":\"c\",\"key\":\"%s\",\"value\":\"%s\","
+             "\"workspaceId\":\"%s\"}",
+             k, v, ws);
+    resp *r = call_tool(&S, key, "ctx_knowledge", body);
+    free(v);
+    free(body);
+    return r;
+}
+
+static resp *remember(const char *key, const char *k, size_t value_len)
+{
+    return remember_in(key, "aws", k, value_len);
+}
+
+Test(quota, sessions_knowledge_and_artifacts_are_charged, .fini = down)
+{
+    char key[128];
+    up_collab(key);
+    /* the index first, so that storage_used_bytes stays put while the test counts */
+    resp *r = call_tool(&S, key, "ctx_index",
+                        "{\"action\":\"build\",\"wait\":true,\"workspaceId\":\"aws\"}");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    cr_assert_eq(collab_bytes(), 0);
+    long long used0 = used_bytes();
+
+    /* a fact is charged its category, key and value plus 64 */
+    r = remember(key, "k1", 1000);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    cr_assert_eq(collab_bytes(), 64 + 1 + 2 + 1000);
+    cr_assert_eq(used_bytes(), used0 + 64 + 1 + 2 + 1000, "storage_used_bytes = index + rows");
+
+    /* a quota with room for about one more fact: the second is refused, nothing written */
+    set_quota(used_bytes() + 1500);
+    r = remember(key, "k2", 1000);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    long long before = collab_bytes();
+    r = remember(key, "k3", 1000);
+    expect_quota(r, used0 + 1067 + 1500);
+    cr_assert_eq(member(r, "used_bytes"), used0 + 2 * 1067, "%s", r->body);
+    cr_assert_eq(member(r, "requested_bytes"), 64 + 1000, "%s", r->body);
+    resp_free(r);
+    cr_assert_eq(collab_bytes(), before, "the refused write was rolled back");
+    r = call_tool(
+        &S, key, "ctx_knowledge",
+        "{\"action\":\"recall\",\"key\":\"k3\",\"category\":\"c\",\"workspaceId\":\"aws\"}");
+    cr_assert(strstr(result_text(r), "No facts"), "%s", result_text(r));
+    resp_free(r);
+
+    /* sessions, shares and proofs are refused the same way */
+    char big[4000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    char body[4200];
+    snprintf(body, sizeof body, "{\"action\":\"finding\",\"value\":\"%s\",\"workspaceId\":\"aws\"}",
+             big);
+    r = call_tool(&S, key, "ctx_session", body);
+    expect_quota(r, used0 + 1067 + 1500);
+    resp_free(r);
+    /* a stored proof (several receipts of 64-hex digests each) does not fit in what is left */
+    r = call_tool(&S, key, "ctx_proof", "{\"write\":true,\"workspaceId\":\"aws\"}");
+    expect_quota(r, used0 + 1067 + 1500);
+    resp_free(r);
+    /* MCP: -31507 with the numbers */
+    const char *mh[] = {"Accept: application/json, text/event-stream", NULL};
+    r = req(&S, "POST", "/mcp", key, mh,
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
+            "\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{"
+            "\"name\":\"t\",\"version\":\"1\"}}}");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    char sid[160];
+    snprintf(sid, sizeof sid, "Mcp-Session-Id: %s", resp_header(r, "Mcp-Session-Id"));
+    resp_free(r);
+    const char *mh2[] = {mh[0], sid, NULL};
+    snprintf(body, sizeof body,
+             "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":"
+             "\"ctx_knowledge\",\"arguments\":{\"action\":\"remember\",\"key\":\"k4\",\"value\":"
+             "\"%s\",\"workspaceId\":\"aws\"}}}",
+             big);
+    r = req(&S, "POST", "/mcp", key, mh2, body);
+    cr_assert_eq(r->status, 507, "%s", r->body);
+    json_t *e = json_object_get(r->json, "error");
+    cr_assert_eq(json_integer_value(json_object_get(e, "code")), -31507, "%s", r->body);
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(e, "data"), "quota_bytes")),
+                 used0 + 1067 + 1500, "%s", r->body);
+    resp_free(r);
+
+    /* removing frees the bytes: the write that was refused now fits */
+    r = call_tool(
+        &S, key, "ctx_knowledge",
+        "{\"action\":\"remove\",\"category\":\"c\",\"key\":\"k1\",\"workspaceId\":\"aws\"}");
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+    cr_assert_eq(collab_bytes(), before - 1067);
+    r = remember(key, "k3", 1000);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    resp_free(r);
+
+    /* the admin API reports the whole: index files plus rows */
+    r = req(&S, "GET", "/admin/tenants/acme", key, NULL, NULL);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    cr_assert_eq(member(r, "storage_used_bytes"), used_bytes(), "%s", r->body);
+    resp_free(r);
+    /* a restart measures the index again and keeps the rows' share */
+    long long c = collab_bytes();
+    cr_assert_eq(srv_stop(&S), 0);
+    cr_assert(srv_start(&S));
+    cr_assert_eq(collab_bytes(), c);
+    cr_assert_eq(used_bytes(),
+                 store_int("SELECT index_bytes + collab_bytes FROM tenants WHERE id = 'acme'"));
+
+    /* a team.json tenant has no quota: local's writes are never refused for size */
+    for (int i = 0; i < 3; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "big%d", i);
+        r = remember_in(S.token, "main", k, 3000);
+        cr_assert_eq(r->status, 200, "%s", r->body);
+        resp_free(r);
+    }
+    cr_assert_eq(srv_stop(&S), 0);
+}

@@ -759,3 +759,94 @@ Test(store, log_rows_of_a_deleted_tenant_are_never_written)
     cr_assert_eq(count_of("gone"), 1);
     store_close(s);
 }
+
+/* ---- storage quota over the rows callers store (QUOTA, migration 0007) ---- */
+
+static int64_t collab(store *s, const char *id)
+{
+    int64_t ix = -1, co = -1;
+    cr_assert_eq(store_tenant_usage(s, id, &ix, &co), ERR_OK);
+    return co;
+}
+
+static int64_t used(store *s, const char *id)
+{
+    int64_t q, u;
+    cr_assert_eq(store_tenant_quota(s, id, &q, &u), ERR_OK);
+    return u;
+}
+
+Test(store, rows_are_charged_exactly_and_the_quota_rolls_back)
+{
+    store *s = open_ok();
+    tenant(s, "acme");
+    tenant(s, "beta");
+    cr_assert_eq(store_tenant_storage_set(s, "acme", 1000), ERR_OK);
+    cr_assert_eq(collab(s, "acme"), 0);
+    cr_assert_eq(used(s, "acme"), 1000);
+    /* a document: 64 + channel + body; an update charges the difference */
+    int64_t rev = 0;
+    cr_assert_eq(store_doc_put(s, "acme", "w", "session", "ch", 0, "{\"a\":1}", "team:x", &rev),
+                 ERR_OK);
+    cr_assert_eq(collab(s, "acme"), 64 + 2 + 7);
+    cr_assert_eq(store_doc_put(s, "acme", "w", "session", "ch", 1, "{\"a\":12345}", "team:x", &rev),
+                 ERR_OK);
+    cr_assert_eq(collab(s, "acme"), 64 + 2 + 11);
+    cr_assert_eq(used(s, "acme"), 1000 + 77, "storage_used_bytes = index + rows");
+    /* the index part moves without touching the rows' part */
+    cr_assert_eq(store_tenant_storage_set(s, "acme", 500), ERR_OK);
+    cr_assert_eq(used(s, "acme"), 500 + 77);
+    cr_assert_eq(collab(s, "beta"), 0, "another tenant pays nothing");
+    /* items: the ones pruned by `keep` are given back */
+    for (int i = 0; i < 3; i++) {
+        store_item it = {0};
+        snprintf(it.channel, sizeof it.channel, "ch");
+        snprintf(it.kind, sizeof it.kind, "snapshot");
+        snprintf(it.id, sizeof it.id, "s%d", i);
+        snprintf(it.from, sizeof it.from, "team:x");
+        it.body = "{\"n\":1}";
+        cr_assert_eq(store_item_add(s, "acme", "w", &it, 2), ERR_OK);
+    }
+    cr_assert_eq(collab(s, "acme"), 77 + 2 * (64 + 7));
+    /* knowledge: 64 + category + key + value */
+    store_fact f = {.confidence = 0.5};
+    snprintf(f.category, sizeof f.category, "cat");
+    snprintf(f.key, sizeof f.key, "key");
+    snprintf(f.source, sizeof f.source, "team:x");
+    f.value = "some value";
+    store_kn_write w;
+    cr_assert_eq(store_kn_remember(s, "acme", "w", &f, STORE_KN_SUPERSEDE, &w), ERR_OK);
+    int64_t with_fact = 77 + 2 * 71 + 64 + 3 + 3 + 10;
+    cr_assert_eq(collab(s, "acme"), with_fact);
+    /* a quota: a write that passes it is rolled back whole; one that shrinks usage is allowed */
+    store_tenant t;
+    cr_assert_eq(store_tenant_get(s, "acme", &t), ERR_OK);
+    t.storage_quota_bytes = used(s, "acme") + 20;
+    cr_assert_eq(store_tenant_update(s, &t), ERR_OK);
+    f.value = "a value that is longer than the twenty bytes left";
+    snprintf(f.key, sizeof f.key, "key2");
+    cr_assert_eq(store_kn_remember(s, "acme", "w", &f, STORE_KN_SUPERSEDE, &w), ERR_QUOTA_EXCEEDED);
+    cr_assert_eq(collab(s, "acme"), with_fact, "nothing of the refused write is left");
+    cr_assert_eq(store_doc_put(s, "acme", "w", "session", "ch", 2,
+                               "{\"a\":\"a body much longer than the twenty bytes left\"}",
+                               "team:x", &rev),
+                 ERR_QUOTA_EXCEEDED);
+    cr_assert_eq(store_doc_put(s, "acme", "w", "session", "ch", 2, "{}", "team:x", &rev), ERR_OK);
+    cr_assert_eq(collab(s, "acme"), with_fact - 9);
+    /* artifacts: the row (name, body) and each chunk (heading, text, tokens) */
+    store_art a = {.stored = true, .bytes = 2};
+    snprintf(a.name, sizeof a.name, "p.json");
+    snprintf(a.kind, sizeof a.kind, "proof");
+    snprintf(a.sha, sizeof a.sha, "%064d", 0);
+    snprintf(a.updated_by, sizeof a.updated_by, "team:x");
+    store_art_chunk c = {.start_line = 1, .end_line = 1, .heading = "", .text = "{}", .tokens = ""};
+    t.storage_quota_bytes = -1;
+    cr_assert_eq(store_tenant_update(s, &t), ERR_OK);
+    cr_assert_eq(store_art_put(s, "acme", "w", &a, "{}", &c, 1), ERR_OK);
+    cr_assert_eq(collab(s, "acme"), with_fact - 9 + (64 + 6 + 2) + (64 + 0 + 2 + 0));
+    bool stored = false;
+    cr_assert_eq(store_art_remove(s, "acme", "w", "p.json", &stored), ERR_OK);
+    cr_assert(stored);
+    cr_assert_eq(collab(s, "acme"), with_fact - 9, "an artifact and its chunks are given back");
+    store_close(s);
+}
