@@ -15,6 +15,7 @@
 #include "audit/audit.h"
 #include "core/metrics.h"
 #include "index/index.h"
+#include "mcp/session.h"
 #include "store/store.h"
 #include "tools/dispatch.h"
 #include "tools/registry.h"
@@ -227,6 +228,8 @@ static void prometheus(http_req *r)
                    metrics_label_sse((metrics_sse_kind)k),
                    (long long)metrics_sse_open((metrics_sse_kind)k));
     }
+    family(&b, "ctxd_mcp_sessions", "gauge", "Live MCP sessions (Mcp-Session-Id).");
+    buf_printf(&b, "ctxd_mcp_sessions %zu\n", session_count());
     family(&b, "ctxd_events_appended_total", "counter", "Events emitted on the bus, by kind.");
     for (size_t k = 0; k < metrics_event_kind_count(); k++) {
         buf_puts(&b, "ctxd_events_appended_total{kind=\"");
@@ -486,6 +489,7 @@ static void json_snapshot(http_req *r)
                                 json_integer(metrics_sse_open((metrics_sse_kind)k)));
         }
         json_object_set_new(o, "sseStreams", sse);
+        json_object_set_new(o, "mcpSessions", json_integer((json_int_t)session_count()));
         json_t *ev = json_object();
         for (size_t k = 0; k < metrics_event_kind_count(); k++) {
             json_object_set_new(ev, metrics_event_kind(k),

@@ -320,3 +320,15 @@ bool session_cancel(const char *id, const char *request_key)
     pthread_mutex_unlock(&inflight_lock);
     return hit;
 }
+
+size_t session_count(void)
+{
+    int64_t now = clock_mono_ms();
+    size_t n = 0;
+    pthread_mutex_lock(&lock);
+    for (int i = 0; table && i < MAX_SESSIONS; i++) {
+        n += table[i].used && now - table[i].last_ms <= IDLE_MS;
+    }
+    pthread_mutex_unlock(&lock);
+    return n;
+}

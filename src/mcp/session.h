@@ -10,6 +10,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #define SESSION_ID_LEN 43 /* 32 random bytes, base64url without padding */
 
@@ -19,6 +20,8 @@ bool session_create(const char *token_id, const char *version, char id[SESSION_I
 bool session_touch(const char *id, const char *token_id, char version[16]);
 /* end a session; false when there is none for this credential */
 bool session_delete(const char *id, const char *token_id);
+/* live sessions now: created, not deleted, not idle past their expiry (metrics) */
+size_t session_count(void);
 
 /* the session's server-to-client GET stream (mcp.md §2): one at a time, a new one replacing
  * (and ending) the old; with last_event_id (may be NULL) the kept messages after it are sent

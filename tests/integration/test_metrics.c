@@ -408,10 +408,27 @@ static long long sse_open(const char *kind)
     return v;
 }
 
-/* the SSE gauge follows an MCP GET stream: 1 while it is open, 0 once it has ended */
+/* the MCP session gauge, in the JSON snapshot and the Prometheus text */
+static long long mcp_sessions(void)
+{
+    resp *r = req(&S, "GET", "/v1/metrics", S.token, NULL, NULL);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    long long v = JI(r->json, "mcpSessions");
+    resp_free(r);
+    r = req(&S, "GET", "/v1/metrics?format=prometheus", S.token, NULL, NULL);
+    cr_assert_eq(r->status, 200, "%s", r->body);
+    cr_assert(strstr(r->body, "# TYPE ctxd_mcp_sessions gauge\n"), "%s", r->body);
+    cr_assert_eq(sample(r->body, "ctxd_mcp_sessions"), v, "%s", r->body);
+    resp_free(r);
+    return v;
+}
+
+/* the SSE gauge follows an MCP GET stream: 1 while it is open, 0 once it has ended; the session
+   gauge counts the session from initialize to DELETE */
 Test(metrics, sse_stream_gauge, .fini = down, .timeout = 60)
 {
     start("");
+    cr_assert_eq(mcp_sessions(), 0);
     const char *h[] = {"Accept: application/json, text/event-stream", NULL};
     resp *r = req(&S, "POST", "/mcp", S.token, h,
                   "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
@@ -421,6 +438,7 @@ Test(metrics, sse_stream_gauge, .fini = down, .timeout = 60)
     char sid[128];
     snprintf(sid, sizeof sid, "%s", resp_header(r, "Mcp-Session-Id"));
     resp_free(r);
+    cr_assert_eq(mcp_sessions(), 1);
     cr_assert_eq(sse_open("mcp"), 0);
     char out[400], cmd[1024];
     snprintf(out, sizeof out, "%s/get.out", S.dir);
@@ -447,5 +465,6 @@ Test(metrics, sse_stream_gauge, .fini = down, .timeout = 60)
         cr_assert(now_ms() < deadline, "the closed stream is still counted");
         usleep(50000);
     }
+    cr_assert_eq(mcp_sessions(), 0, "a deleted session is not counted");
     cr_assert_eq(srv_stop(&S), 0);
 }
