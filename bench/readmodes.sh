@@ -10,7 +10,8 @@
 # how many files anti-inflation served as full, and the share of ctags functions listed.
 #
 # Usage: bench/readmodes.sh [files-per-corpus]   (CTXD=path/to/ctxd, default build/ctxd;
-#        VERBOSE=1 lists the ctags functions a signature list missed, on stderr)
+#        VERBOSE=1 lists the ctags functions a signature list missed, on stderr;
+#        SAVE=dir keeps each output as dir/<corpus>/<path>.sig)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 N=${1:-200}
 command -v ctags >/dev/null || { echo "needs universal-ctags" >&2; exit 1; }
@@ -48,6 +49,9 @@ measure() { # corpus-dir list-file label ctags-kinds
             "$URL" -d "$(jq -cn --arg p "$path" '{name:"ctx_read",arguments:{path:$p,mode:"signatures"}}')" \
             | jq -r '.result.content[0].text')
         bytes=$(printf '%s' "$out" | wc -c)
+        if [ -n "${SAVE:-}" ]; then
+            mkdir -p "$(dirname "$SAVE/$path")" && printf '%s\n' "$out" >"$SAVE/$path.sig"
+        fi
         ratios+=("$(awk -v b="$bytes" -v s="$size" 'BEGIN { printf "%.4f", b / s }')")
         case $(printf '%s' "$out" | head -n 1) in *"mode:signatures→full"*) full=$((full + 1));; esac
         # every function ctags finds must have its `fn ... name(` line (or be in a full answer)

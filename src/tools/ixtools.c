@@ -851,7 +851,7 @@ void ixt_sig_line(buf *out, const ix_sym *s, int indent)
     if (fn) {
         const char *p = s->params && s->params[0] ? s->params : "()";
         put_capped(out, p, 120);
-        if (s->ret && s->ret[0]) {
+        if (s->ret && s->ret[0] && strcmp(s->ret, "void") != 0) { /* void: returns none */
             buf_puts(out, " → ");
             put_capped(out, s->ret, 120);
         }

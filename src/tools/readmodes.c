@@ -265,6 +265,63 @@ static void to_ix(const rm_src *f, const x_file *xf, size_t i, ix_sym *s)
     s->depth = depth_of(xf, i);
 }
 
+/* C/C++: true when symbol i is a body-less function declaration whose definition (a symbol of
+ * the same name, kind and parent with a body) is in the same file: that definition's line lists
+ * it, so signatures shows the function once */
+static bool has_body(const rm_src *f, const x_symbol *x)
+{
+    return x->end_byte <= f->len && x->start_byte < x->end_byte &&
+           memchr(f->data + x->start_byte, '{', x->end_byte - x->start_byte) != NULL;
+}
+
+/* the functions with a body, by (parent, name), for forward_decl's lookups */
+typedef struct defined_fn {
+    int parent;
+    const char *name;
+} defined_fn;
+
+static int defined_cmp(const void *a, const void *b)
+{
+    const defined_fn *x = a, *y = b;
+    if (x->parent != y->parent) {
+        return x->parent < y->parent ? -1 : 1;
+    }
+    return strcmp(x->name, y->name);
+}
+
+/* C/C++: the sorted (parent, name) of the file's function definitions; NULL (n 0) for other
+   languages, when there are none, or when the arena is full (then nothing is hidden) */
+static defined_fn *defined_fns(arena *a, const rm_src *f, const x_file *xf, size_t *n)
+{
+    *n = 0;
+    if (xf->lang != LANG_C && xf->lang != LANG_CPP) {
+        return NULL;
+    }
+    defined_fn *v = arena_alloc(a, (xf->n_syms + 1) * sizeof *v);
+    for (size_t i = 0; v && i < xf->n_syms; i++) {
+        const x_symbol *x = &xf->syms[i];
+        if (strcmp(x->kind, "fn") == 0 && x->name && has_body(f, x)) {
+            v[(*n)++] = (defined_fn){x->parent, x->name};
+        }
+    }
+    if (*n > 1) {
+        qsort(v, *n, sizeof *v, defined_cmp);
+    }
+    return v;
+}
+
+/* symbol i is a body-less function declaration whose definition is in the same file */
+static bool forward_decl(const rm_src *f, const x_file *xf, size_t i, const defined_fn *defs,
+                         size_t ndefs)
+{
+    const x_symbol *x = &xf->syms[i];
+    if (!ndefs || strcmp(x->kind, "fn") != 0 || !x->name || has_body(f, x)) {
+        return false;
+    }
+    defined_fn key = {x->parent, x->name};
+    return bsearch(&key, defs, ndefs, sizeof *defs, defined_cmp) != NULL;
+}
+
 /* the imports in source order without repeats; count */
 static size_t unique_imports(arena *a, const x_file *xf, const char ***out)
 {
@@ -312,9 +369,10 @@ bool rm_signatures(tool_call *call, const rm_src *f, buf *out)
         }
         buf_putc(out, '\n');
     }
-    size_t shown = 0;
+    size_t shown = 0, ndefs;
+    const defined_fn *defs = defined_fns(call->a, f, &xf, &ndefs);
     for (size_t i = 0; i < xf.n_syms; i++) {
-        if (!listed(&xf, i)) {
+        if (!listed(&xf, i) || forward_decl(f, &xf, i, defs, ndefs)) {
             continue;
         }
         ix_sym s;

@@ -463,6 +463,25 @@ Test(read_render, signatures_c)
                      "fn pub main(int argc, char **argv) → int @L14-19\n" HINTS("src/util.c"));
 }
 
+/* a forward declaration of a function defined in the same file is not listed a second time (the
+ * definition's line has it), one with no definition here is; a void return shows no `→ void` */
+Test(read_render, signatures_c_forward_declarations_and_void)
+{
+    static const char src[] = "static void later(int x);\n"
+                              "extern int elsewhere(void);\n"
+                              "void *buf_of(int n);\n"
+                              "static void later(int x)\n"
+                              "{\n"
+                              "    (void)x;\n"
+                              "}\n"
+                              "void *buf_of(int n) { return 0; }\n";
+    cr_assert_str_eq(render(READ_SIGNATURES, "fwd.c", src),
+                     "fwd.c 8L\n"
+                     "fn pub elsewhere(void) → int @L2\n"
+                     "fn later(int x) @L4-7\n"
+                     "fn pub buf_of(int n) → void * @L8\n" HINTS("fwd.c"));
+}
+
 Test(read_render, signatures_python)
 {
     cr_assert_str_eq(render(READ_SIGNATURES, "m.py", py_fixture),
