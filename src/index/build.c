@@ -61,6 +61,13 @@
 #define FILE_ARENA_MAX ((size_t)512 << 20)
 #define PASS_CACHE_KB 131072  /* the writer's page cache during a walking pass */
 #define PASS_CKPT_PAGES 16384 /* WAL pages between automatic checkpoints during one */
+/* the commit batch of a walking pass (IX_BATCH_FILES and IX_BATCH_MS: the other passes) */
+#define PASS_BATCH_FILES 4000
+#define PASS_BATCH_MS 1000
+/* chunks.tok is read back only to delete a file's FTS rows: the fastest zlib level (fs/ of the
+   kernel: chunking 17% faster than at level 6) */
+#define CHUNK_ZLEVEL Z_BEST_SPEED
+#define SLOW_FILE_NS ((int64_t)200 * 1000000) /* a parse this long is logged (debug level) */
 
 /* ---- the files table, as loaded at the start of a pass ---- */
 
@@ -343,6 +350,8 @@ typedef struct pipe_ctx {
     atomic_int live_workers; /* the last one out closes the done queue */
     atomic_bool walk_complete;
     int64_t prev_files;
+    /* where the workers' time goes (ns, summed over workers), logged at debug level */
+    atomic_llong ns_read, ns_parse, ns_chunk, ns_full, n_full;
 } pipe_ctx;
 
 static int64_t ts_ns(const struct timespec *t)
@@ -745,7 +754,8 @@ static bool add_chunk(result *r, buf *tok, int sym, uint32_t sl, uint32_t el, co
     c->ntok = tok->len ? ntok + 1 : 0;
     uLongf zlen = compressBound((uLong)tok->len);
     unsigned char *z = arena_alloc(&r->a, zlen);
-    if (!c->text || !z || compress2(z, &zlen, (const Bytef *)c->text, (uLong)tok->len, 6) != Z_OK) {
+    if (!c->text || !z ||
+        compress2(z, &zlen, (const Bytef *)c->text, (uLong)tok->len, CHUNK_ZLEVEL) != Z_OK) {
         r->n_chunks--;
         return false;
     }
@@ -843,10 +853,13 @@ static result *process(pipe_ctx *pc, x_parser *xp, const item *it)
         r->status = "too_large";
         return r;
     }
+    int64_t t0 = clock_mono_ns();
     n = read_full(fd, src, n);
     close(fd);
     src[n] = '\0';
     crypto_sha256_hex(src, n, r->hash);
+    int64_t t1 = clock_mono_ns();
+    atomic_fetch_add(&pc->ns_read, t1 - t0);
     if (it->old && !p->full && strcmp(it->old->hash, r->hash) == 0) {
         r->kind = R_SAME;
         xfree(src);
@@ -875,7 +888,16 @@ static result *process(pipe_ctx *pc, x_parser *xp, const item *it)
                       xp ? why : "no parser");
         }
     }
+    int64_t t2 = clock_mono_ns();
     make_chunks(r, src, n);
+    int64_t t3 = clock_mono_ns();
+    atomic_fetch_add(&pc->ns_parse, t2 - t1);
+    atomic_fetch_add(&pc->ns_chunk, t3 - t2);
+    if (t2 - t1 > SLOW_FILE_NS) {
+        /* the pathological files (error recovery on macro-heavy code): bytes per ms */
+        log_debug("index slow file '%s': %zu bytes, %s %" PRId64 " ms (%" PRId64 " B/ms)", it->rel,
+                  n, r->status, (t2 - t1) / 1000000, (int64_t)n * 1000000 / (t2 - t1));
+    }
     xfree(src);
     return r;
 }
@@ -943,9 +965,15 @@ static void *worker_main(void *arg)
         result *r = stopping(pc->p) ? NULL : process(pc, xp, it);
         xfree(it->rel);
         xfree(it);
+        int64_t t0 = clock_mono_ns();
         if (r && !q_push_sized(&pc->done, r, r->a.used_total)) {
             arena_release(&r->a);
             xfree(r);
+        }
+        int64_t dt = clock_mono_ns() - t0;
+        if (dt > 1000000) { /* waited on a full done queue: the writer is behind */
+            atomic_fetch_add(&pc->ns_full, dt);
+            atomic_fetch_add(&pc->n_full, 1);
         }
     }
     parser_give(xp);
@@ -1698,6 +1726,14 @@ bool ix_run_pass(const ix_pass *pass, sqlite3 *db, ix_summary *sum, char *why, s
         return false;
     }
     pc.prev_files = p->paths ? 0 : (int64_t)map.n;
+    /* the first build of an empty index: every row it inserts belongs to a files row it
+       inserted itself, so the foreign-key checks (a parent lookup per symbol, call, import and
+       chunk row) cannot fail and are off (set before the statements are prepared; restored
+       below); and the secondary indexes of the big tables are created once at its end */
+    bool first_build = !p->paths && map.n == 0 && ix_meta_int(db, "generation", 0) == 0;
+    if (first_build) {
+        ix_exec(db, "PRAGMA foreign_keys = OFF");
+    }
     for (int i = 0; i < S__COUNT; i++) {
         if (sqlite3_prepare_v3(db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &w.st[i], NULL) !=
             SQLITE_OK) {
@@ -1738,6 +1774,12 @@ bool ix_run_pass(const ix_pass *pass, sqlite3 *db, ix_summary *sum, char *why, s
     if (!begin(&w)) {
         goto out_queues;
     }
+    /* (inside the first transaction: a pass that stops before its first commit keeps them) */
+    if (first_build && !ix_indexes_drop(db)) {
+        snprintf(why, why_len, "cannot prepare the index: %s", sqlite3_errmsg(db));
+        ix_exec(db, "ROLLBACK");
+        goto out_queues;
+    }
     if (pthread_create(&producer, NULL, producer_main, &pc) != 0) {
         snprintf(why, why_len, "cannot start the index producer");
         ix_exec(db, "ROLLBACK");
@@ -1776,14 +1818,23 @@ bool ix_run_pass(const ix_pass *pass, sqlite3 *db, ix_summary *sum, char *why, s
        incremental one holds no long lock. */
     bool one_txn = (p->full && w.generation > 0) || p->quota >= 0;
     int64_t batch_start = clock_mono_ms(), batch_files = 0;
+    /* a walking pass commits less often: each commit flushes FTS5's pending terms as a new
+       segment (more segments, more merging) and writes the pages it touched to the WAL again */
+    int64_t batch_max = tuned ? PASS_BATCH_FILES : IX_BATCH_FILES;
+    int64_t batch_ms = tuned ? PASS_BATCH_MS : IX_BATCH_MS;
+    int64_t ns_apply = 0, ns_commit = 0, ns_idle = 0, ns_ctags = 0, tw = clock_mono_ns();
     for (;;) {
         bool closed = false;
+        int64_t ta = clock_mono_ns();
         result *r = q_pop(&pc.done, 50, &closed);
+        int64_t tb = clock_mono_ns();
+        ns_idle += tb - ta;
         if (r) {
             if (!w.failed) {
                 apply(&w, r);
                 quota_check(&w, p);
             }
+            ns_apply += clock_mono_ns() - tb;
             if (p->prog) {
                 /* progress names where the stored files are, not where the walker is */
                 const char *slash = strrchr(r->rel, '/');
@@ -1797,9 +1848,11 @@ bool ix_run_pass(const ix_pass *pass, sqlite3 *db, ix_summary *sum, char *why, s
             if (w.n_ct >= CTAGS_BATCH && !w.failed) {
                 /* ctags (another process) runs while the workers go on parsing, rather than
                    alone at the end (the kernel: 8 s of wall) */
+                int64_t tc = clock_mono_ns();
                 run_ctags(&w, p);
                 ct_clear(&w);
                 quota_check(&w, p);
+                ns_ctags += clock_mono_ns() - tc;
             }
             if (p->prog) {
                 atomic_fetch_add(&p->prog->done, 1);
@@ -1807,10 +1860,12 @@ bool ix_run_pass(const ix_pass *pass, sqlite3 *db, ix_summary *sum, char *why, s
         }
         int64_t now = clock_mono_ms();
         if (batch_files > 0 && !w.failed && !one_txn &&
-            (batch_files >= IX_BATCH_FILES || now - batch_start >= IX_BATCH_MS)) {
+            (batch_files >= batch_max || now - batch_start >= batch_ms)) {
+            int64_t tc = clock_mono_ns();
             if (commit(&w)) {
                 begin(&w);
             }
+            ns_commit += clock_mono_ns() - tc;
             batch_files = 0;
             batch_start = now;
         }
@@ -1832,7 +1887,18 @@ bool ix_run_pass(const ix_pass *pass, sqlite3 *db, ix_summary *sum, char *why, s
             result_free(r);
         }
     }
+    int64_t ns_parsing = clock_mono_ns() - tw, ns_end = clock_mono_ns();
     bool complete = atomic_load(&pc.walk_complete) && !stopping(p);
+    if (complete && !w.failed && first_build) {
+        /* (a stopped first build leaves them to the next ix_db_open_rw.) The parsers are done:
+           SQLite's sorter may use the other cores. */
+        pragma_set(db, "threads", nthreads);
+        if (!ix_indexes_create(db)) {
+            snprintf(w.err, sizeof w.err, "cannot index the tables: %s", sqlite3_errmsg(db));
+            w.failed = true;
+        }
+        pragma_set(db, "threads", 0);
+    }
     if (complete && !w.failed) {
         /* files gone since the last pass (within the scope that was walked) */
         for (size_t i = 0; i < map.n && !w.failed; i++) {
@@ -1866,6 +1932,19 @@ bool ix_run_pass(const ix_pass *pass, sqlite3 *db, ix_summary *sum, char *why, s
         ok = commit(&w) && complete;
     } else {
         ix_exec(db, "ROLLBACK");
+    }
+    {
+        const double ms = 1e-6;
+        log_debug("index %s/%s stages (ms): workers (sum of %d) read+hash %.0f, parse+extract "
+                  "%.0f, chunks %.0f, blocked on the writer %.0f (%lld times); writer: %.0f "
+                  "while parsing (apply %.0f, commits %.0f, ctags %.0f, idle %.0f), after "
+                  "(indexes, removals, ctags, imports, commit) %.0f",
+                  p->ws->tenant, p->ws->id, started, (double)atomic_load(&pc.ns_read) * ms,
+                  (double)atomic_load(&pc.ns_parse) * ms, (double)atomic_load(&pc.ns_chunk) * ms,
+                  (double)atomic_load(&pc.ns_full) * ms, (long long)atomic_load(&pc.n_full),
+                  (double)ns_parsing * ms, (double)ns_apply * ms, (double)ns_commit * ms,
+                  (double)ns_ctags * ms, (double)ns_idle * ms,
+                  (double)(clock_mono_ns() - ns_end) * ms);
     }
     if (w.failed) {
         snprintf(why, why_len, "%s", w.err);
@@ -1919,6 +1998,9 @@ out_queues:
 out_stmts:
     for (int i = 0; i < S__COUNT; i++) {
         sqlite3_finalize(w.st[i]);
+    }
+    if (first_build) {
+        ix_exec(db, "PRAGMA foreign_keys = ON");
     }
     xfree(w.changed);
     for (size_t i = 0; i < w.n_ct; i++) {

@@ -58,6 +58,39 @@ static const char *const migrations[IX_SCHEMA_VERSION] = {
     "DROP INDEX IF EXISTS calls_callee;",
 };
 
+/* The secondary indexes of the big tables, as the migrations create them. A first build drops
+ * them and creates them at its end: one sort per index instead of millions of inserts at random
+ * places of B-trees larger than the page cache (the kernel: most of the writer's time). */
+static const char *const deferred[][2] = {
+    {"symbols_name", "CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name)"},
+    {"symbols_file", "CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id, start_line)"},
+    {"calls_callee_file",
+     "CREATE INDEX IF NOT EXISTS calls_callee_file ON calls(callee, file_id, line)"},
+    {"calls_caller", "CREATE INDEX IF NOT EXISTS calls_caller ON calls(caller_id)"},
+    {"calls_file", "CREATE INDEX IF NOT EXISTS calls_file ON calls(file_id)"},
+    {"chunks_file", "CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id)"},
+};
+
+bool ix_indexes_drop(sqlite3 *db)
+{
+    bool ok = true;
+    for (size_t i = 0; i < sizeof deferred / sizeof *deferred; i++) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "DROP INDEX IF EXISTS %s", deferred[i][0]);
+        ok &= ix_exec(db, sql);
+    }
+    return ok;
+}
+
+bool ix_indexes_create(sqlite3 *db)
+{
+    bool ok = true;
+    for (size_t i = 0; i < sizeof deferred / sizeof *deferred; i++) {
+        ok &= ix_exec(db, deferred[i][1]);
+    }
+    return ok;
+}
+
 bool ix_exec(sqlite3 *db, const char *sql)
 {
     char *msg = NULL;
@@ -202,6 +235,8 @@ sqlite3 *ix_db_open_rw(const char *path, char *why, size_t why_len)
             return NULL;
         }
     }
+    /* a first build that stopped before its end (a crash, a shutdown) left them out */
+    ix_indexes_create(db);
     return db;
 }
 

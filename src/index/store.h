@@ -49,5 +49,9 @@ bool ix_meta_set_text(sqlite3 *db, const char *key, const char *v);
 /* page_count * page_size of the main database */
 int64_t ix_storage_bytes(sqlite3 *db);
 bool ix_exec(sqlite3 *db, const char *sql);
+/* drop / create (if missing) the secondary indexes of symbols, calls and chunks: a first build
+ * into an empty index inserts without them and creates them at its end */
+bool ix_indexes_drop(sqlite3 *db);
+bool ix_indexes_create(sqlite3 *db);
 
 #endif

@@ -131,8 +131,9 @@ err tool_quota_refusal(tool_call *call, tool_out *out, int64_t requested)
     }
     buf_truncate(&out->text, 0);
     buf_printf(&out->text,
-               "storage quota exceeded (%lld of %lld): the tenant is over its storage quota; "
-               "nothing was written",
+               "storage quota exceeded (%lld of %lld): this write would pass the tenant's "
+               "storage quota, so nothing was written; remove what is no longer needed or ask "
+               "for a larger quota",
                (long long)used, (long long)quota);
     json_decref(out->structured);
     out->structured = json_pack("{s:I, s:I, s:I}", "used_bytes", (json_int_t)used, "quota_bytes",

@@ -105,6 +105,18 @@ Test(index, schema_is_created_at_version_2_private_and_wal)
                  0);
     cr_assert(ix_meta_text(db, "commit", v, sizeof v));
     cr_assert_str_eq(v, "abc");
+    /* a first build that stopped midway (it drops the secondary indexes of symbols, calls and
+       chunks and creates them at its end) gets them back at the next open for writing */
+    cr_assert(ix_indexes_drop(db));
+    cr_assert_eq(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+                                "tbl_name IN ('symbols', 'calls', 'chunks')"),
+                 0);
+    sqlite3_close(db);
+    db = ix_db_open_rw(path, why, sizeof why);
+    cr_assert_not_null(db, "%s", why);
+    cr_assert_eq(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+                                "tbl_name IN ('symbols', 'calls', 'chunks')"),
+                 6);
     sqlite3_close(db);
 }
 
@@ -281,6 +293,14 @@ Test(index, update_paths_touches_only_the_named_files)
     cr_assert_eq(sum.parsed, 3);
     snprintf(dbp, sizeof dbp, "%s/data/index/local/w.db", dir);
     cr_assert_eq(sql_int(dbp, "SELECT count(*) FROM imports WHERE resolved_id IS NULL"), 1);
+    /* the first build inserted without the secondary indexes and created them at its end */
+    cr_assert_eq(sql_int(dbp, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
+                              " ('symbols_name', 'symbols_file', 'calls_callee_file',"
+                              " 'calls_caller', 'calls_file', 'chunks_file')"),
+                 6);
+    cr_assert_eq(sql_int(dbp, "SELECT count(*) FROM symbols INDEXED BY symbols_name"
+                              " WHERE name = 'alpha'"),
+                 1);
 
     /* a.c changes, b.c is changed on disk but not named (so it must stay as it was), d.h is
        new and named (the include of sub/c.c now resolves); names outside the root, hidden,
