@@ -513,6 +513,7 @@ Test(read, batch_reports_failures_in_place)
 {
     srv_up(&S, "");
     char *h = ws_sha12(&S, "README.md");
+    char *hm = ws_sha12(&S, "src/main.c");
     char want[1024];
     snprintf(want, sizeof want,
              "README.md 3L sha:%s\n# Demo\n\nA small workspace for tests.\n"
@@ -524,7 +525,7 @@ Test(read, batch_reports_failures_in_place)
              "ERROR: /etc/passwd: '/etc/passwd' is an absolute path outside the workspace root\n"
              "\n"
              "src/main.c 3L sha:%.12s\nint main(void) {\n    return 0;\n}",
-             h, ws_sha12(&S, "src/main.c"));
+             h, hm);
     cr_assert_str_eq(OK("ctx_read",
                         "{\"paths\":[\"README.md\",\"nope.txt\",\"../x\",\"/etc/passwd\","
                         "\"src/main.c\"],\"mode\":\"full\"}"),
@@ -532,6 +533,7 @@ Test(read, batch_reports_failures_in_place)
     json_t *files = json_object_get(structured_content(last), "files");
     cr_assert_eq(json_array_size(files), 2, "%s", last->body);
     free(h);
+    free(hm);
     /* every file failing makes the result an error */
     cr_assert_str_eq(FAILS("ctx_read", "{\"paths\":[\"a/../../x\",\"gone.c\"]}"),
                      "ERROR: a/../../x: 'a/../../x' has a '..' segment; paths must stay inside "
