@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <regex.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -806,4 +807,13 @@ void srv_key(server *s, const char *tenant_id, const char *perms, const char *ex
     snprintf(out, 128, "%s", o);
     free(o);
     free(e);
+}
+
+bool re_matches(const char *re, const char *s)
+{
+    regex_t rx;
+    cr_assert_eq(regcomp(&rx, re, REG_EXTENDED | REG_NEWLINE), 0, "%s", re);
+    bool ok = regexec(&rx, s, 0, NULL, 0) == 0;
+    regfree(&rx);
+    return ok;
 }

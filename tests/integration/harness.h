@@ -135,6 +135,9 @@ void index_build_wait(server *s);
  * returned result text, valid until the next call. */
 const char *tool_callf(server *s, resp **last, const char *token, bool want_error, const char *name,
                        const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* whether s has a line matching the POSIX extended regex re (REG_NEWLINE: ^ and $ match at
+   line ends); asserts that re compiles */
+bool re_matches(const char *re, const char *s);
 /* result.structuredContent of r; asserts it is an object */
 json_t *structured_content(resp *r);
 /* the first 12 hex digits of the SHA-256 of rel under the workspace (malloc); asserts */

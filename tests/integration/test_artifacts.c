@@ -8,7 +8,6 @@
  * scopes (artifacts, +index for index/reindex, +artifacts for write=true) and bad input. */
 #include <criterion/criterion.h>
 #include <openssl/evp.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,15 +34,6 @@ static void down(void)
 TestSuite(artifacts, .init = up, .fini = down, .timeout = 120);
 
 #define ART(tok, err, ...) tool_callf(&S, &R, (tok), (err), "ctx_artifacts", __VA_ARGS__)
-
-static bool matches(const char *re, const char *s)
-{
-    regex_t rx;
-    cr_assert_eq(regcomp(&rx, re, REG_EXTENDED | REG_NEWLINE), 0, "%s", re);
-    bool ok = regexec(&rx, s, 0, NULL, 0) == 0;
-    regfree(&rx);
-    return ok;
-}
 
 static void sha256_hex(const char *msg, char out[65])
 {
@@ -88,19 +78,19 @@ Test(artifacts, index_search_list_status)
     ws_write_bytes(&S, "db/blob.sql", "CREATE\0\x01\x02", 9); /* not text */
     srv_up(&S, "");
     const char *t = ART(S.token, false, "{\"action\":\"index\"}");
-    cr_assert(matches("^artifacts indexed: 6 files matched \\(5 new or changed, 0 unchanged, 0 "
-                      "gone, 1 not UTF-8 text skipped\\) in [0-9.]+ s$",
-                      t),
+    cr_assert(re_matches("^artifacts indexed: 6 files matched \\(5 new or changed, 0 unchanged, 0 "
+                         "gone, 1 not UTF-8 text skipped\\) in [0-9.]+ s$",
+                         t),
               "%s", t);
     cr_assert_eq(sc_int(R, "changed"), 5);
 
     t = ART(S.token, false, "{\"action\":\"search\",\"query\":\"busy timeout\"}");
     cr_assert(
-        matches("^1 results for 'busy timeout' \\(bm25 over [0-9]+ chunks in 5 artifacts\\):\n"
-                "docs/design.md:5-9 Storage \\(doc\\) score=[0-9]+\\.[0-9]{2}\n"
-                "     7\\| The store runs SQLite in WAL mode with a busy timeout of five "
-                "seconds\\.$",
-                t),
+        re_matches("^1 results for 'busy timeout' \\(bm25 over [0-9]+ chunks in 5 artifacts\\):\n"
+                   "docs/design.md:5-9 Storage \\(doc\\) score=[0-9]+\\.[0-9]{2}\n"
+                   "     7\\| The store runs SQLite in WAL mode with a busy timeout of five "
+                   "seconds\\.$",
+                   t),
         "%s", t);
     json_t *res = json_object_get(structured_content(R), "results");
     cr_assert_eq(json_array_size(res), 1);
@@ -117,24 +107,24 @@ Test(artifacts, index_search_list_status)
     t = ART(S.token, false, "{\"action\":\"search\",\"query\":\"fence\"}");
     cr_assert(strstr(t, "docs/design.md:10-16 Transport (doc)"), "%s", t);
     t = ART(S.token, false, "{\"action\":\"search\",\"query\":\"zzzunknownword\"}");
-    cr_assert(matches("^0 results for 'zzzunknownword' \\(bm25 over [0-9]+ chunks\\)$", t), "%s",
+    cr_assert(re_matches("^0 results for 'zzzunknownword' \\(bm25 over [0-9]+ chunks\\)$", t), "%s",
               t);
 
     t = ART(S.token, false, "{\"action\":\"list\"}");
-    cr_assert(matches("^5 artifacts in main \\(name  kind  bytes  updated\\):$", t), "%s", t);
-    cr_assert(matches("^api/openapi.yaml +openapi  [0-9]+  [0-9]+s ago$", t), "%s", t);
-    cr_assert(matches("^docs/adr/0001-use-sqlite.md +adr  ", t), "%s", t);
-    cr_assert(matches("^docs/design.md +doc  ", t), "%s", t);
-    cr_assert(matches("^db/schema.sql +sql  ", t), "%s", t);
-    cr_assert(matches("^proto/events.proto +proto  ", t), "%s", t);
+    cr_assert(re_matches("^5 artifacts in main \\(name  kind  bytes  updated\\):$", t), "%s", t);
+    cr_assert(re_matches("^api/openapi.yaml +openapi  [0-9]+  [0-9]+s ago$", t), "%s", t);
+    cr_assert(re_matches("^docs/adr/0001-use-sqlite.md +adr  ", t), "%s", t);
+    cr_assert(re_matches("^docs/design.md +doc  ", t), "%s", t);
+    cr_assert(re_matches("^db/schema.sql +sql  ", t), "%s", t);
+    cr_assert(re_matches("^proto/events.proto +proto  ", t), "%s", t);
     cr_assert(!strstr(t, "notes/todo.md") && !strstr(t, "blob.sql"), "%s", t);
 
     t = ART(S.token, false, "{\"action\":\"status\"}");
-    cr_assert(matches("^artifacts of main: 5 files, 0 stored, 0 removed; [0-9]+ chunks, [0-9]+ "
-                      "bytes$",
-                      t),
+    cr_assert(re_matches("^artifacts of main: 5 files, 0 stored, 0 removed; [0-9]+ chunks, [0-9]+ "
+                         "bytes$",
+                         t),
               "%s", t);
-    cr_assert(matches("^indexed [0-9]+s ago by team:all", t), "%s", t);
+    cr_assert(re_matches("^indexed [0-9]+s ago by team:all", t), "%s", t);
     cr_assert_eq(sc_int(R, "files"), 5);
 
     t = ART(S.token, false, "{\"action\":\"list\",\"format\":\"json\"}");
@@ -368,9 +358,9 @@ Test(artifacts, proof_receipts_match_what_was_served)
     resp_free(b);
 
     t = tool_callf(&S, &R, S.token, false, "ctx_proof", "{}");
-    cr_assert(matches("^ContextProofV1 main/default by team:all at [0-9T:.-]+Z$", t), "%s", t);
-    cr_assert(matches("^evidence: [0-9]+ tool calls \\(ctx_read 2", t), "%s", t);
-    cr_assert(matches("^ledger: 2 files read$", t), "%s", t);
+    cr_assert(re_matches("^ContextProofV1 main/default by team:all at [0-9T:.-]+Z$", t), "%s", t);
+    cr_assert(re_matches("^evidence: [0-9]+ tool calls \\(ctx_read 2", t), "%s", t);
+    cr_assert(re_matches("^ledger: 2 files read$", t), "%s", t);
     cr_assert_eq(srv_stop(&S), 0, "the server stops cleanly (no leak under ASan)");
 }
 
@@ -391,7 +381,7 @@ Test(artifacts, stored_proof_verified_against_files_and_records)
                                "{\"write\":true,\"filename\":\"p1.json\"}");
     cr_assert(strstr(t, "stored as artifact p1.json"), "%s", t);
     t = ART(S.token, false, "{\"action\":\"list\"}");
-    cr_assert(matches("^p1.json +proof  [0-9]+  [0-9]+s ago \\(stored\\)$", t), "%s", t);
+    cr_assert(re_matches("^p1.json +proof  [0-9]+  [0-9]+s ago \\(stored\\)$", t), "%s", t);
     t = ART(S.token, false, "{\"action\":\"search\",\"query\":\"ContextProofV1\"}");
     cr_assert(strstr(t, "p1.json:1-1 (proof)"), "%s", t);
 
@@ -399,16 +389,17 @@ Test(artifacts, stored_proof_verified_against_files_and_records)
     cr_assert_str_eq(t, "files of proof p1.json in main: 2 ok, 0 changed, 0 missing");
     t = tool_callf(&S, &R, S.token, false, "ctx_verify", "{\"action\":\"v2\"}");
     cr_assert(
-        matches("^receipts of proof p1.json in main: [1-9][0-9]* ok, 0 changed, 0 missing$", t),
+        re_matches("^receipts of proof p1.json in main: [1-9][0-9]* ok, 0 changed, 0 missing$", t),
         "%s", t);
     ws_write(&S, "src/util.c", "int add(int a, int b) { return b + a; }\n");
     ws_sh(&S, "rm src/main.c");
     t = tool_callf(&S, &R, S.token, false, "ctx_verify",
                    "{\"action\":\"proof\",\"id\":\"p1.json\"}");
-    cr_assert(matches("^files of proof p1.json in main: 0 ok, 1 changed, 1 missing$", t), "%s", t);
-    cr_assert(matches("^changed  src/util.c  \\(was [0-9a-f]{12}, now [0-9a-f]{12}\\)$", t), "%s",
+    cr_assert(re_matches("^files of proof p1.json in main: 0 ok, 1 changed, 1 missing$", t), "%s",
               t);
-    cr_assert(matches("^missing  src/main.c  \\(gone, unreadable or over maxReadBytes\\)$", t),
+    cr_assert(re_matches("^changed  src/util.c  \\(was [0-9a-f]{12}, now [0-9a-f]{12}\\)$", t),
+              "%s", t);
+    cr_assert(re_matches("^missing  src/main.c  \\(gone, unreadable or over maxReadBytes\\)$", t),
               "%s", t);
     json_t *sc = structured_content(R);
     cr_assert_eq(json_integer_value(json_object_get(sc, "changed")), 1);
@@ -417,9 +408,9 @@ Test(artifacts, stored_proof_verified_against_files_and_records)
     tool_callf(&S, &R, other, true, "ctx_verify", "{\"action\":\"v2\"}");
     cr_assert_str_eq(tool_error_code(R), "not_found");
     t = tool_callf(&S, &R, other, false, "ctx_verify", "{\"action\":\"v2\",\"id\":\"p1.json\"}");
-    cr_assert(matches("^receipts of proof p1.json in main: 0 ok, 0 changed, [1-9][0-9]* "
-                      "missing$|^receipts of proof p1.json in main: 0 ok, [1-9][0-9]* changed",
-                      t),
+    cr_assert(re_matches("^receipts of proof p1.json in main: 0 ok, 0 changed, [1-9][0-9]* "
+                         "missing$|^receipts of proof p1.json in main: 0 ok, [1-9][0-9]* changed",
+                         t),
               "another agent's records are not its own: %s", t);
 
     /* stored proofs, the registry and the receipts survive a restart */
@@ -427,7 +418,7 @@ Test(artifacts, stored_proof_verified_against_files_and_records)
     cr_assert(srv_start(&S));
     t = tool_callf(&S, &R, S.token, false, "ctx_verify", "{\"action\":\"v2\"}");
     cr_assert(
-        matches("^receipts of proof p1.json in main: [1-9][0-9]* ok, 0 changed, 0 missing$", t),
+        re_matches("^receipts of proof p1.json in main: [1-9][0-9]* ok, 0 changed, 0 missing$", t),
         "%s", t);
     t = ART(S.token, false, "{\"action\":\"status\"}");
     cr_assert(strstr(t, "1 stored"), "%s", t);
@@ -446,10 +437,11 @@ Test(artifacts, verify_stats_count_the_callers_calls)
     }
     tool_callf(&S, &R, S.token, true, "ctx_read", "{\"path\":\"nope.c\",\"channelId\":\"stats\"}");
     const char *t = tool_callf(&S, &R, S.token, false, "ctx_verify", "{\"channelId\":\"stats\"}");
-    cr_assert(matches("^stats for team:all in main/stats: 4 calls, 1 errors \\(25\\.0%\\), [0-9]+ "
-                      "bytes sent \\(~[0-9]+ tokens\\)\nby tool: ctx_tree 3, ctx_read 1$",
-                      t),
-              "%s", t);
+    cr_assert(
+        re_matches("^stats for team:all in main/stats: 4 calls, 1 errors \\(25\\.0%\\), [0-9]+ "
+                   "bytes sent \\(~[0-9]+ tokens\\)\nby tool: ctx_tree 3, ctx_read 1$",
+                   t),
+        "%s", t);
     json_t *tools = json_object_get(structured_content(R), "tools");
     cr_assert_eq(json_integer_value(json_object_get(json_object_get(tools, "ctx_read"), "errors")),
                  1);

@@ -5,7 +5,6 @@
  * (writes need `knowledge`, reads `search`) and bad input (unknown action, oversized value,
  * confidence out of range, malformed import). */
 #include <criterion/criterion.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,15 +31,6 @@ static void down(void)
 TestSuite(knowledge, .init = up, .fini = down, .timeout = 120);
 
 #define KN(tok, err, ...) tool_callf(&S, &R, (tok), (err), "ctx_knowledge", __VA_ARGS__)
-
-static bool matches(const char *re, const char *s)
-{
-    regex_t rx;
-    cr_assert_eq(regcomp(&rx, re, REG_EXTENDED | REG_NEWLINE), 0, "%s", re);
-    bool ok = regexec(&rx, s, 0, NULL, 0) == 0;
-    regfree(&rx);
-    return ok;
-}
 
 /* the first line of s (static copy) */
 static const char *line1(const char *s)
@@ -87,9 +77,9 @@ Test(knowledge, remember_and_ranked_recall)
     cr_assert_str_eq(t, "remembered [gotcha/never-mmap-workspace-files] (confidence 0.8)");
 
     t = KN(S.token, false, "{\"action\":\"recall\",\"query\":\"sqlite busy timeout\"}");
-    cr_assert(matches("^\\[convention/db-busy\\] SQLite busy timeout is 5 seconds on every "
-                      "connection \\(confidence 0\\.9, [0-9]+s ago, by team:all\\)$",
-                      line1(t)),
+    cr_assert(re_matches("^\\[convention/db-busy\\] SQLite busy timeout is 5 seconds on every "
+                         "connection \\(confidence 0\\.9, [0-9]+s ago, by team:all\\)$",
+                         line1(t)),
               "%s", t);
     cr_assert_eq(count_lines(t), 2, "db-busy then db-wal (both say sqlite): %s", t);
     cr_assert(strstr(t, "[convention/db-wal]"), "%s", t);
@@ -149,9 +139,9 @@ Test(knowledge, supersession_timeline_as_of_restore)
     t = KN(S.token, false,
            "{\"action\":\"remember\",\"key\":\"port\",\"value\":\"the API "
            "listens on 9090\"}");
-    cr_assert(matches("^remembered \\[convention/port\\] \\(confidence 0\\.8\\); superseded the "
-                      "version by team:all from [0-9]+s ago$",
-                      t),
+    cr_assert(re_matches("^remembered \\[convention/port\\] \\(confidence 0\\.8\\); superseded the "
+                         "version by team:all from [0-9]+s ago$",
+                         t),
               "%s", t);
     t = KN(S.token, false, "{\"action\":\"recall\",\"key\":\"port\"}");
     cr_assert(strstr(t, "9090") && !strstr(t, "8080"), "current only: %s", t);
@@ -163,9 +153,9 @@ Test(knowledge, supersession_timeline_as_of_restore)
 
     t = KN(S.token, false, "{\"action\":\"timeline\"}");
     cr_assert_eq(count_lines(t), 2, "%s", t);
-    cr_assert(matches("^[0-9T:.Z-]+  updated \\[convention/port\\] the API listens on 9090 by "
-                      "team:all$",
-                      line1(t)),
+    cr_assert(re_matches("^[0-9T:.Z-]+  updated \\[convention/port\\] the API listens on 9090 by "
+                         "team:all$",
+                         line1(t)),
               "%s", t);
     cr_assert(strstr(t, "remembered [convention/port] the API listens on 8080 by team:all "
                         "(superseded)"),
@@ -206,9 +196,9 @@ Test(knowledge, relations_consolidate_conflict)
     KN(S.token, true, "{\"action\":\"relate\",\"key\":\"auth\",\"value\":\"tokens\"}");
     cr_assert_str_eq(tool_error_code(R), "conflict");
     t = KN(S.token, false, "{\"action\":\"relations\",\"key\":\"auth\"}");
-    cr_assert(matches("^auth → tokens \\(by team:all, [0-9]+s ago\\)\nsessions → auth \\(by "
-                      "team:all, [0-9]+s ago\\)$",
-                      t),
+    cr_assert(re_matches("^auth → tokens \\(by team:all, [0-9]+s ago\\)\nsessions → auth \\(by "
+                         "team:all, [0-9]+s ago\\)$",
+                         t),
               "%s", t);
     KN(S.token, false, "{\"action\":\"unrelate\",\"key\":\"auth\",\"value\":\"tokens\"}");
     KN(S.token, true, "{\"action\":\"unrelate\",\"key\":\"auth\",\"value\":\"tokens\"}");
@@ -231,10 +221,11 @@ Test(knowledge, relations_consolidate_conflict)
     cr_assert(strstr(t, "would merge [convention/a2] into [convention/a1] (jaccard 0.91)"), "%s",
               t);
     t = KN(S.token, false, "{\"action\":\"consolidate\"}");
-    cr_assert(matches("^merged \\[convention/a2\\] into \\[convention/a1\\] \\(jaccard 0\\.91\\)\n"
-                      "consolidate: 1 merge among 4 facts$",
-                      t),
-              "%s", t);
+    cr_assert(
+        re_matches("^merged \\[convention/a2\\] into \\[convention/a1\\] \\(jaccard 0\\.91\\)\n"
+                   "consolidate: 1 merge among 4 facts$",
+                   t),
+        "%s", t);
     t = KN(S.token, false, "{\"action\":\"recall\",\"query\":\"unit tests commit\"}");
     cr_assert(!strstr(t, "[convention/a2]") && strstr(t, "[convention/a1]") &&
                   strstr(t, "[decision/a3]") && strstr(t, "[convention/b1]"),
