@@ -16,6 +16,10 @@ void api_tool_call(http_req *r, dispatch_req *req, dispatch_res *res);
  * and its tenant's bucket. False when one is empty, after answering the 429 (policy "key" or
  * "tenant", Retry-After and RateLimit headers). */
 bool api_charge_key(http_req *r);
+/* the integer query parameter name (def when absent) into *out; false after answering 400 when it
+   is not an integer between min and max */
+bool api_query_int(http_req *r, const char *name, int64_t def, int64_t min, int64_t max,
+                   int64_t *out);
 
 /* ---- METRICS (issue 6; metrics_api.c) ---- */
 /* the store /v1/metrics reads tenants' storage from (NULL: none); before http_start */

@@ -71,24 +71,6 @@ static bool gate(http_req *r, const char *what)
     return api_charge_key(r);
 }
 
-static bool query_int(http_req *r, const char *name, int64_t def, int64_t min, int64_t max,
-                      int64_t *out)
-{
-    const char *v = http_query(r, name);
-    if (!v) {
-        *out = def;
-        return true;
-    }
-    if (!parse_i64(v, strlen(v), min, max, out)) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "%s must be an integer between %lld and %lld", name,
-                 (long long)min, (long long)max);
-        http_error(r, ERR_INVALID_REQUEST, msg, NULL);
-        return false;
-    }
-    return true;
-}
-
 /* channelId (default "default"), workspaceId (query, else the workspace header; must be the
    tenant's; NULL: any of them) and kind; false after answering 400 */
 static bool filters(http_req *r, const char **channel, const char **workspace, const char **kind)
@@ -295,8 +277,8 @@ void api_events_stream(http_req *r)
     const char *channel, *workspace, *kind;
     int64_t limit, since = -1;
     if (!filters(r, &channel, &workspace, &kind) ||
-        !query_int(r, "limit", PAGE_DEFAULT, 1, PAGE_MAX, &limit) ||
-        !query_int(r, "since", -1, 0, INT64_MAX, &since)) {
+        !api_query_int(r, "limit", PAGE_DEFAULT, 1, PAGE_MAX, &limit) ||
+        !api_query_int(r, "since", -1, 0, INT64_MAX, &since)) {
         return;
     }
     const char *lei = http_header(r, "Last-Event-ID");
@@ -401,7 +383,7 @@ void api_events_search(http_req *r)
         http_error(r, ERR_INVALID_REQUEST, "q must be 1-256 bytes of search words", NULL);
         return;
     }
-    if (!query_int(r, "limit", 50, 1, 500, &limit)) {
+    if (!api_query_int(r, "limit", 50, 1, 500, &limit)) {
         return;
     }
     store *st = events_store();
@@ -446,7 +428,8 @@ void api_context_summary(http_req *r)
     }
     const char *channel, *workspace;
     int64_t recent;
-    if (!filters(r, &channel, &workspace, NULL) || !query_int(r, "limit", 20, 1, 100, &recent)) {
+    if (!filters(r, &channel, &workspace, NULL) ||
+        !api_query_int(r, "limit", 20, 1, 100, &recent)) {
         return;
     }
     collect c = {.arr = json_array(), .kinds = json_object(), .agents = json_object()};

@@ -93,8 +93,8 @@ static void manifest(http_req *r)
     http_json(r, 200, body);
 }
 
-static bool query_int(http_req *r, const char *name, int64_t def, int64_t min, int64_t max,
-                      int64_t *out)
+bool api_query_int(http_req *r, const char *name, int64_t def, int64_t min, int64_t max,
+                   int64_t *out)
 {
     const char *v = http_query(r, name);
     if (!v) {
@@ -114,8 +114,8 @@ static bool query_int(http_req *r, const char *name, int64_t def, int64_t min, i
 static void tools_list(http_req *r)
 {
     int64_t offset, limit;
-    if (!query_int(r, "offset", 0, 0, 1000000, &offset) ||
-        !query_int(r, "limit", 50, 1, 200, &limit) || !charge_key(r)) {
+    if (!api_query_int(r, "offset", 0, 0, 1000000, &offset) ||
+        !api_query_int(r, "limit", 50, 1, 200, &limit) || !charge_key(r)) {
         return;
     }
     r->audit.allowed = true;

@@ -245,6 +245,25 @@ static void prune(int64_t now)
     bus.last_prune_ms = deleted >= PRUNE_BATCH ? now - PRUNE_EVERY_MS + 1000 : now;
 }
 
+/* wake the subscribers taken (each holding a reference, outside bus.mu), then drop those
+   references: the last one releases a subscriber that unsubscribed meanwhile */
+static void wake_all(ev_sub **wake, int nw)
+{
+    for (int i = 0; i < nw; i++) {
+        wake[i]->wake(wake[i]->ctx);
+    }
+    for (int i = 0; i < nw; i++) {
+        ev_sub *s = wake[i];
+        pthread_mutex_lock(&bus.mu);
+        bool last = --s->refs == 0;
+        pthread_mutex_unlock(&bus.mu);
+        if (last) {
+            s->release(s->ctx);
+            xfree(s);
+        }
+    }
+}
+
 static void *writer_main(void *unused)
 {
     (void)unused;
@@ -333,19 +352,7 @@ void events_shutdown(void)
         }
     }
     pthread_mutex_unlock(&bus.mu);
-    for (int i = 0; i < nw; i++) {
-        wake[i]->wake(wake[i]->ctx);
-    }
-    for (int i = 0; i < nw; i++) {
-        ev_sub *s = wake[i];
-        pthread_mutex_lock(&bus.mu);
-        bool last = --s->refs == 0;
-        pthread_mutex_unlock(&bus.mu);
-        if (last) {
-            s->release(s->ctx);
-            xfree(s);
-        }
-    }
+    wake_all(wake, nw);
     if (joined) {
         pthread_join(bus.writer, NULL);
     }
@@ -519,19 +526,7 @@ int64_t events_emit(const ev_spec *spec)
     unref_locked(e, &fl);
     pthread_mutex_unlock(&bus.mu);
     free_list(fl);
-    for (int i = 0; i < nw; i++) {
-        wake[i]->wake(wake[i]->ctx);
-    }
-    for (int i = 0; i < nw; i++) {
-        ev_sub *s = wake[i];
-        pthread_mutex_lock(&bus.mu);
-        bool last = --s->refs == 0;
-        pthread_mutex_unlock(&bus.mu);
-        if (last) {
-            s->release(s->ctx);
-            xfree(s);
-        }
-    }
+    wake_all(wake, nw);
     return id;
 }
 

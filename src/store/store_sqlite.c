@@ -486,18 +486,28 @@ static bool tenant_one(sqlite3_stmt *st, void *out)
     return false;
 }
 
-typedef struct tenant_each {
-    store_tenant t;
-    store_tenant_fn fn;
-    void *ctx;
-} tenant_each;
+/* A list's row adapter: name##_each holds the caller's callback and a row struct (kept in the
+ * adapter, which lists of big rows allocate on the heap); name##_each_row, given to sql_rows or
+ * each_row, fills the row from each result row with row_fn, hands it to the callback and frees
+ * what the row owns with release_fn. */
+#define NO_RELEASE(row) ((void)(row))
+#define ROW_EACH(name, T, row_fn, release_fn)                                                      \
+    typedef struct name##_each {                                                                   \
+        T row;                                                                                     \
+        T##_fn fn;                                                                                 \
+        void *ctx;                                                                                 \
+    } name##_each;                                                                                 \
+    static bool name##_each_row(sqlite3_stmt *st, void *v)                                         \
+    {                                                                                              \
+        name##_each *e = v;                                                                        \
+        memset(&e->row, 0, sizeof e->row);                                                         \
+        row_fn(st, &e->row);                                                                       \
+        bool more = e->fn(&e->row, e->ctx);                                                        \
+        release_fn(&e->row);                                                                       \
+        return more;                                                                               \
+    }
 
-static bool tenant_each_row(sqlite3_stmt *st, void *v)
-{
-    tenant_each *e = v;
-    tenant_row(st, &e->t);
-    return e->fn(&e->t, e->ctx);
-}
+ROW_EACH(tenant, store_tenant, tenant_row, NO_RELEASE)
 
 #define TENANT_COLS                                                                                \
     "id, name, created_at, settings, storage_quota_bytes, storage_used_bytes, rate_limit_tier"
@@ -629,18 +639,7 @@ static bool key_one(sqlite3_stmt *st, void *out)
     return false;
 }
 
-typedef struct key_each {
-    store_key k;
-    store_key_fn fn;
-    void *ctx;
-} key_each;
-
-static bool key_each_row(sqlite3_stmt *st, void *v)
-{
-    key_each *e = v;
-    key_row(st, &e->k);
-    return e->fn(&e->k, e->ctx);
-}
+ROW_EACH(key, store_key, key_row, NO_RELEASE)
 
 err store_key_create(store *s, const store_key *k)
 {
@@ -993,18 +992,7 @@ static bool workspace_one(sqlite3_stmt *st, void *out)
     return false;
 }
 
-typedef struct workspace_each {
-    store_workspace w;
-    store_workspace_fn fn;
-    void *ctx;
-} workspace_each;
-
-static bool workspace_each_row(sqlite3_stmt *st, void *v)
-{
-    workspace_each *e = v;
-    workspace_row(st, &e->w);
-    return e->fn(&e->w, e->ctx);
-}
+ROW_EACH(workspace, store_workspace, workspace_row, NO_RELEASE)
 
 #define WS_COLS "tenant_id, id, label, root, created_at"
 
@@ -1968,26 +1956,13 @@ err store_doc_put(store *s, const char *tenant_id, const char *ws, const char *k
     return e;
 }
 
-typedef struct doc_each {
-    store_doc_fn fn;
-    void *ctx;
-} doc_each;
-
-static bool doc_each_row(sqlite3_stmt *st, void *v)
-{
-    doc_each *e = v;
-    store_doc d = {0};
-    doc_row(st, &d);
-    bool more = e->fn(&d, e->ctx);
-    store_doc_release(&d);
-    return more;
-}
+ROW_EACH(doc, store_doc, doc_row, store_doc_release)
 
 err store_doc_list(store *s, const char *tenant_id, const char *ws, const char *kind,
                    store_doc_fn fn, void *ctx)
 {
     const sql_param p[] = {{tenant_id, 0}, {ws, 0}, {kind, 0}};
-    doc_each e = {fn, ctx};
+    doc_each e = {.fn = fn, .ctx = ctx};
     pthread_mutex_lock(&s->mu);
     err rc = listed(sql_rows(s->db,
                              "SELECT " DOC_COLS " FROM collab_docs WHERE tenant_id = ? AND"
@@ -2090,20 +2065,7 @@ err store_item_get(store *s, const char *tenant_id, const char *ws, const char *
     return e;
 }
 
-typedef struct item_each {
-    store_item_fn fn;
-    void *ctx;
-} item_each;
-
-static bool item_each_row(sqlite3_stmt *st, void *v)
-{
-    item_each *e = v;
-    store_item it = {0};
-    item_row(st, &it);
-    bool more = e->fn(&it, e->ctx);
-    store_item_release(&it);
-    return more;
-}
+ROW_EACH(item, store_item, item_row, store_item_release)
 
 err store_item_list(store *s, const char *tenant_id, const char *ws, const char *kind,
                     const char *channel, int max, store_item_fn fn, void *ctx)
@@ -2119,7 +2081,7 @@ err store_item_list(store *s, const char *tenant_id, const char *ws, const char 
              "SELECT " ITEM_COLS " FROM collab_items WHERE tenant_id = ? AND workspace_id = ? AND"
              " kind = ?%s ORDER BY seq DESC LIMIT ?",
              channel ? " AND channel_id = ?" : "");
-    item_each e = {fn, ctx};
+    item_each e = {.fn = fn, .ctx = ctx};
     pthread_mutex_lock(&s->mu);
     err rc = listed(sql_rows(s->db, sql, p, n, item_each_row, &e));
     pthread_mutex_unlock(&s->mu);
@@ -2179,6 +2141,25 @@ static void ev_row(sqlite3_stmt *st, const char *tenant, store_event *e)
     col_copy(st, 6, e->summary, sizeof e->summary);
     e->refs_json = (const char *)sqlite3_column_text(st, 7);
     e->full_json = (const char *)sqlite3_column_text(st, 8);
+}
+
+/* hand each row of the prepared st to fn (until it returns false); ERR_IO on a database error */
+static err ev_rows(sqlite3 *db, sqlite3_stmt *st, const char *tenant_id, store_event_fn fn,
+                   void *ctx)
+{
+    store_event ev;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ev_row(st, tenant_id, &ev);
+        if (!fn(&ev, ctx)) {
+            return ERR_OK;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        log_error("store: %s", sqlite3_errmsg(db));
+        return ERR_IO;
+    }
+    return ERR_OK;
 }
 
 static void bind_opt(sqlite3_stmt *st, int i, const char *v)
@@ -2294,7 +2275,6 @@ err store_event_list(store *s, const store_event_query *q, store_event_fn fn, vo
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = prepare(s->db, q->after_id < 0 ? newest : asc);
     err e = st ? ERR_OK : ERR_IO;
-    int rc = SQLITE_DONE;
     if (st) {
         bind_text(st, 1, q->tenant_id);
         bind_opt(st, 2, q->channel_id);
@@ -2303,17 +2283,7 @@ err store_event_list(store *s, const store_event_query *q, store_event_fn fn, vo
         sqlite3_bind_int64(st, 5, q->after_id < 0 ? 0 : q->after_id);
         sqlite3_bind_int(st, 6, q->limit);
         bind_opt(st, 7, q->agent_id);
-        store_event ev;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            ev_row(st, q->tenant_id, &ev);
-            if (!fn(&ev, ctx)) {
-                break;
-            }
-        }
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-            log_error("store: %s", sqlite3_errmsg(s->db));
-            e = ERR_IO;
-        }
+        e = ev_rows(s->db, st, q->tenant_id, fn, ctx);
     }
     sqlite3_finalize(st);
     pthread_mutex_unlock(&s->mu);
@@ -2372,22 +2342,11 @@ err store_event_search(store *s, const char *tenant_id, const char *q, int limit
                " JOIN events e ON e.rowid = f.rowid"
                " WHERE events_fts MATCH ?1 AND e.tenant_id = ?2 ORDER BY e.id DESC LIMIT ?3");
     err e = st ? ERR_OK : ERR_IO;
-    int rc = SQLITE_DONE;
     if (st) {
         bind_text(st, 1, fq);
         bind_text(st, 2, tenant_id);
         sqlite3_bind_int(st, 3, limit);
-        store_event ev;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            ev_row(st, tenant_id, &ev);
-            if (!fn(&ev, ctx)) {
-                break;
-            }
-        }
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-            log_error("store: %s", sqlite3_errmsg(s->db));
-            e = ERR_IO;
-        }
+        e = ev_rows(s->db, st, tenant_id, fn, ctx);
     }
     sqlite3_finalize(st);
     pthread_mutex_unlock(&s->mu);
@@ -3189,18 +3148,7 @@ static bool art_one(sqlite3_stmt *st, void *out)
     return false;
 }
 
-typedef struct art_each {
-    store_art_fn fn;
-    void *ctx;
-} art_each;
-
-static bool art_each_row(sqlite3_stmt *st, void *v)
-{
-    art_each *e = v;
-    store_art a;
-    art_row(st, &a);
-    return e->fn(&a, e->ctx);
-}
+ROW_EACH(art, store_art, art_row, NO_RELEASE)
 
 static bool int_one(sqlite3_stmt *st, void *out)
 {
@@ -3342,7 +3290,7 @@ err store_art_list(store *s, const char *tenant, const char *ws, bool with_remov
                    void *ctx)
 {
     const sql_param p[] = {{tenant, 0}, {ws, 0}, {NULL, with_removed ? 1 : 0}};
-    art_each e = {fn, ctx};
+    art_each e = {.fn = fn, .ctx = ctx};
     pthread_mutex_lock(&s->mu);
     err rc = listed(sql_rows(s->db,
                              "SELECT " ART_COLS " FROM artifacts WHERE tenant_id = ? AND"

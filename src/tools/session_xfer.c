@@ -207,6 +207,28 @@ static void handoff_summary(buf *b, const json_t *h)
     }
 }
 
+/* store the handoff h (id, from me, to "" = anyone, created now) as an item of the workspace;
+ *requested receives about what it adds to the tenant's storage */
+static err put_handoff(tool_call *call, const json_t *h, const char *id, const char *me,
+                       const char *to, const char *now, int64_t *requested)
+{
+    char *text = json_dumps(h, JSON_COMPACT);
+    if (!text) {
+        return ERR_NOMEM;
+    }
+    store_item it = {0};
+    snprintf(it.kind, sizeof it.kind, "handoff");
+    snprintf(it.id, sizeof it.id, "%s", id);
+    snprintf(it.from, sizeof it.from, "%s", me);
+    snprintf(it.to, sizeof it.to, "%s", to);
+    snprintf(it.created_at, sizeof it.created_at, "%s", now);
+    it.body = text;
+    err e = store_item_add(call->st, call->tenant_id, call->ws->id, &it, SESS_HANDOFFS_KEEP);
+    *requested = 64 + (int64_t)strlen(text);
+    free(text);
+    return e;
+}
+
 static err handoff_create(tool_call *call, tool_out *out)
 {
     char to[STORE_ACTOR_MAX + 1];
@@ -260,18 +282,8 @@ static err handoff_create(tool_call *call, tool_out *out)
                                       "state", json_object_get(wf, "state"), "spec",
                                       json_object_get(wf, "spec")));
     }
-    char *text = json_dumps(h, JSON_COMPACT);
-    store_item it = {0};
-    snprintf(it.kind, sizeof it.kind, "handoff");
-    snprintf(it.id, sizeof it.id, "%s", id);
-    snprintf(it.from, sizeof it.from, "%s", me);
-    snprintf(it.to, sizeof it.to, "%s", to);
-    snprintf(it.created_at, sizeof it.created_at, "%s", now);
-    it.body = text;
-    err e = text ? store_item_add(call->st, call->tenant_id, call->ws->id, &it, SESS_HANDOFFS_KEEP)
-                 : ERR_NOMEM;
-    int64_t requested = text ? 64 + (int64_t)strlen(text) : 0;
-    free(text);
+    int64_t requested = 0;
+    err e = put_handoff(call, h, id, me, to, now, &requested);
     size_t n = json_array_size(json_object_get(h, "files"));
     err rc = ERR_OK;
     if (e == ERR_OK) {
@@ -373,18 +385,8 @@ static err handoff_import(tool_call *call, tool_out *out)
         json_object_set_new(h, "importedFrom", json_string(claimed));
     }
     json_decref(in);
-    char *text = json_dumps(h, JSON_COMPACT);
-    store_item it = {0};
-    snprintf(it.kind, sizeof it.kind, "handoff");
-    snprintf(it.id, sizeof it.id, "%s", id);
-    snprintf(it.from, sizeof it.from, "%s", me);
-    snprintf(it.to, sizeof it.to, "%s", to);
-    snprintf(it.created_at, sizeof it.created_at, "%s", now);
-    it.body = text;
-    err e = text ? store_item_add(call->st, call->tenant_id, call->ws->id, &it, SESS_HANDOFFS_KEEP)
-                 : ERR_NOMEM;
-    int64_t requested = text ? 64 + (int64_t)strlen(text) : 0;
-    free(text);
+    int64_t requested = 0;
+    err e = put_handoff(call, h, id, me, to, now, &requested);
     size_t n = json_array_size(json_object_get(h, "files"));
     json_decref(h);
     if (e != ERR_OK) {
