@@ -222,6 +222,21 @@ Test(reload, sigterm_drains_a_request_in_flight)
              "\",\"path\":\"slow\"}}");
     usleep(300000);
     cr_assert_eq(kill(s.pid, SIGTERM), 0);
+    /* draining: a connection made now is closed without an answer (the call in flight still
+       runs for most of a second) */
+    resp *late = NULL;
+    for (int i = 0; i < 20; i++) {
+        usleep(50000);
+        resp_free(late);
+        late = req(&s, "GET", "/health", NULL, NULL, NULL);
+        if (late->status == 0) {
+            break;
+        }
+    }
+    cr_assert_eq(late->status, 0, "a connection made while draining was served: %ld %s",
+                 late->status, late->body ? late->body : "");
+    cr_assert_lt(now_ms() - t0, 1000, "checked while the call was still in flight");
+    resp_free(late);
     resp *r = bg_join(&slow);
     cr_assert_eq(r->status, 200, "the request in flight completes: %s", r->body);
     cr_assert(strstr(result_text(r), "search stopped after the 1s budget"), "%s", result_text(r));
